@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ivgmpd: the edge device. Starts EAL, reads the configuration, starts the
+ * LAN and WAN ports, publishes the forwarding state, launches one worker per
+ * worker lcore, and keeps the main lcore for management until a signal.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "ivgmpd.h"
+
+#define MBUF_COUNT      16383
+#define MBUF_CACHE      256
+
+static struct ivgmpd daemon_state;
+
+struct options {
+	const char *config;
+	unsigned int workers;
+	unsigned int idle_exit_ms;   /* 0: run until a signal */
+};
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- --config FILE [--workers N] [--idle-exit MS]\n"
+		"  --config FILE    configuration (doc/configuration.rst)\n"
+		"  --workers N      worker lcores to use (default 1; EAL -l must give N+1 lcores)\n"
+		"  --idle-exit MS   exit once no packet arrived for MS milliseconds\n"
+		"                   (for runs on net_pcap files)\n", prog);
+}
+
+static int
+options_parse(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opt->workers = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config = optarg;
+			break;
+		case 'w':
+			opt->workers = (unsigned int)atoi(optarg);
+			break;
+		case 'i':
+			opt->idle_exit_ms = (unsigned int)atoi(optarg);
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (opt->config == NULL || opt->workers < 1 || opt->workers > IVGMPD_MAX_WORKERS)
+		return -1;
+	return 0;
+}
+
+static void
+on_signal(int sig __rte_unused)
+{
+	daemon_state.stop = true;
+}
+
+static int
+ports_start(struct ivgmpd *d)
+{
+	const struct conf *conf = d->conf;
+
+	if (ivgmpd_port_find(conf->lan_port, &d->lan_port) < 0) {
+		fprintf(stderr, "ivgmpd: lan-port '%s': no such DPDK port\n", conf->lan_port);
+		return -1;
+	}
+	if (ivgmpd_port_find(conf->wan_port, &d->wan_port) < 0) {
+		fprintf(stderr, "ivgmpd: wan-port '%s': no such DPDK port\n", conf->wan_port);
+		return -1;
+	}
+	if (d->lan_port == d->wan_port) {
+		fprintf(stderr, "ivgmpd: lan-port and wan-port are the same port\n");
+		return -1;
+	}
+	if (ivgmpd_port_start(d->lan_port, (uint16_t)d->n_workers, d->pool, true) < 0 ||
+	    ivgmpd_port_start(d->wan_port, (uint16_t)d->n_workers, d->pool, false) < 0) {
+		fprintf(stderr, "ivgmpd: cannot start the ports\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+workers_create(struct ivgmpd *d)
+{
+	struct rte_ether_addr lan_mac, wan_mac;
+	unsigned int lcore, i = 0;
+	size_t qsbr_size = rte_rcu_qsbr_get_memsize(d->n_workers);
+
+	d->qsbr = rte_zmalloc("qsbr", qsbr_size, RTE_CACHE_LINE_SIZE);
+	if (d->qsbr == NULL || rte_rcu_qsbr_init(d->qsbr, d->n_workers) < 0)
+		return -1;
+	d->fwd.qsbr = d->qsbr;
+	rte_eth_macaddr_get(d->lan_port, &lan_mac);
+	rte_eth_macaddr_get(d->wan_port, &wan_mac);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct worker_config cfg = {
+			.lan_port = d->lan_port, .lan_queue = (uint16_t)i,
+			.wan_port = d->wan_port, .wan_queue = (uint16_t)i,
+			.pool = d->pool, .fwd = &d->fwd, .qsbr = d->qsbr,
+			.qsbr_thread_id = i, .stop = &d->stop,
+		};
+
+		if (i == d->n_workers)
+			break;
+		memcpy(cfg.lan_mac, lan_mac.addr_bytes, 6);
+		memcpy(cfg.wan_mac, wan_mac.addr_bytes, 6);
+		d->workers[i] = worker_create(&cfg, (int)rte_lcore_to_socket_id(lcore));
+		if (d->workers[i] == NULL)
+			return -1;
+		rte_rcu_qsbr_thread_register(d->qsbr, i);
+		d->worker_lcores[i++] = lcore;
+	}
+	if (i < d->n_workers) {
+		fprintf(stderr, "ivgmpd: %u workers need %u lcores (EAL -l), got %u\n",
+			d->n_workers, d->n_workers + 1, i + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* The management lcore: for now it watches for the end of the run. */
+static void
+management_loop(struct ivgmpd *d, unsigned int idle_exit_ms)
+{
+	uint64_t last_rx = 0, idle_since = rte_get_timer_cycles();
+	uint64_t hz = rte_get_timer_hz();
+
+	while (!d->stop) {
+		usleep(10000);
+		if (idle_exit_ms == 0)
+			continue;
+		uint64_t rx = ivgmpd_counter_sum(d, WORKER_CTR_lan_rx_packets) +
+			      ivgmpd_counter_sum(d, WORKER_CTR_wan_rx_packets);
+		uint64_t now = rte_get_timer_cycles();
+
+		if (rx != last_rx) {
+			last_rx = rx;
+			idle_since = now;
+		} else if ((now - idle_since) * 1000 / hz >= idle_exit_ms) {
+			d->stop = true;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ivgmpd *d = &daemon_state;
+	struct options opt = { 0 };
+	char err[CONF_ERR_MAX];
+	IMB_ARCH arch;
+	int ret;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "ivgmpd: EAL initialisation failed\n");
+		return 1;
+	}
+	argc -= ret;
+	argv += ret;
+	if (options_parse(argc, argv, &opt) < 0) {
+		usage("ivgmpd");
+		rte_eal_cleanup();
+		return 2;
+	}
+	d->n_workers = opt.workers;
+	d->conf = conf_new();
+	if (d->conf == NULL || conf_load_file(d->conf, opt.config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ivgmpd: %s\n", d->conf ? err : "out of memory");
+		rte_eal_cleanup();
+		return 1;
+	}
+	d->mb = alloc_mb_mgr(0);
+	if (d->mb == NULL) {
+		fprintf(stderr, "ivgmpd: cannot allocate an ipsec-mb manager\n");
+		return 1;
+	}
+	init_mb_mgr_auto(d->mb, &arch);
+	d->pool = rte_pktmbuf_pool_create("mbufs", MBUF_COUNT, MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (d->pool == NULL) {
+		fprintf(stderr, "ivgmpd: cannot create the mbuf pool: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	if (ports_start(d) < 0)
+		return 1;
+	if (workers_create(d) < 0 || ivgmpd_state_build(d) < 0) {
+		fprintf(stderr, "ivgmpd: cannot build the workers and forwarding state\n");
+		return 1;
+	}
+	if (ivgmpd_telemetry_register(d) < 0)
+		fprintf(stderr, "ivgmpd: telemetry commands not registered\n");
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (unsigned int i = 0; i < d->n_workers; i++)
+		rte_eal_remote_launch(worker_loop, d->workers[i], d->worker_lcores[i]);
+	printf("ivgmpd: ready: %u worker(s), %u site(s), %u group(s), %u SA(s)\n",
+	       d->n_workers, d->conf->n_sites, d->conf->n_groups, d->conf->n_sas);
+	fflush(stdout);
+
+	management_loop(d, opt.idle_exit_ms);
+
+	rte_eal_mp_wait_lcore();
+	ivgmpd_report_print(d);
+	ivgmpd_port_stop(d->lan_port);
+	ivgmpd_port_stop(d->wan_port);
+	for (unsigned int i = 0; i < d->n_workers; i++)
+		worker_free(d->workers[i]);
+	ivgmpd_state_free(d);
+	free_mb_mgr(d->mb);
+	conf_free(d->conf);
+	rte_free(d->qsbr);
+	rte_eal_cleanup();
+	return 0;
+}

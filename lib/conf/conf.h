@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_CONF_H
+#define IVGMP_CONF_H
+
+/*
+ * conf: the ivgmpd configuration file.
+ *
+ * Owns the file format (doc/configuration.rst) and its validation: every
+ * refusal names the file, the line and the reason, and a file that loads is
+ * consistent (every site a group sends to has an outbound SA, SPIs unique).
+ * Holds plain values only; app/ivgmpd turns them into ports, SAs and the
+ * forwarding state.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esp/esp.h"
+
+#define CONF_NAME_MAX     32
+#define CONF_PORT_MAX     128
+#define CONF_MAX_SITES    256
+#define CONF_MAX_SAS      1024
+#define CONF_MAX_GROUPS   4096
+#define CONF_ERR_MAX      512
+
+/* RFC 4301 5.1.2.1: what the outer header's DF bit is. */
+enum conf_df {
+	CONF_DF_COPY,   /* from the inner header (default) */
+	CONF_DF_SET,
+	CONF_DF_CLEAR,
+};
+
+struct conf_site {
+	char name[CONF_NAME_MAX];
+	uint32_t wan_addr;          /* network byte order */
+	uint8_t mac[6];             /* next hop towards it, when not the default */
+	bool has_mac;
+	bool udp_encap;             /* send ESP in UDP 4500 (RFC 3948), for NAT */
+	int sa_out;                 /* index in conf.sas, -1 when none */
+};
+
+struct conf_sa {
+	bool inbound;
+	uint16_t site;              /* index in conf.sites */
+	struct esp_sa_params params;
+};
+
+struct conf_group {
+	uint32_t group;             /* network byte order */
+	bool receive;               /* deliver on the LAN what remote sites send */
+	uint16_t n_send_to;
+	uint16_t send_to[CONF_MAX_SITES]; /* indices in conf.sites */
+	unsigned int line;          /* where it was first defined, for errors */
+};
+
+struct conf {
+	char lan_port[CONF_PORT_MAX];   /* DPDK device name or port number */
+	char wan_port[CONF_PORT_MAX];
+	uint32_t wan_addr;              /* network byte order */
+	uint8_t nexthop_mac[6];         /* default destination MAC on the WAN */
+	bool has_nexthop_mac;
+	uint8_t outer_ttl;
+	enum conf_df outer_df;
+	uint32_t replay_window;         /* default for inbound SAs */
+	uint16_t wan_mtu;               /* largest outer IPv4 packet sent */
+
+	uint16_t n_sites;
+	struct conf_site sites[CONF_MAX_SITES];
+	uint16_t n_sas;
+	struct conf_sa sas[CONF_MAX_SAS];
+	uint32_t n_groups;
+	struct conf_group *groups;      /* CONF_MAX_GROUPS entries */
+};
+
+/* Allocate a configuration holding the defaults. NULL when out of memory. */
+struct conf *conf_new(void);
+void conf_free(struct conf *conf);
+
+/* Parse and validate. On failure returns -1 and writes "FILE:LINE: reason"
+ * (or "FILE: reason" for whole-file problems) into err. */
+int conf_load_file(struct conf *conf, const char *path, char *err, size_t err_len);
+int conf_load_string(struct conf *conf, const char *name, const char *text,
+		     char *err, size_t err_len);
+
+/* Index of the site called name, or -1. */
+int conf_site_find(const struct conf *conf, const char *name);
+
+/* Small parsers the other tools share (0 on success, -1 otherwise). */
+int conf_parse_ipv4(const char *s, uint32_t *addr_be);
+int conf_parse_mac(const char *s, uint8_t mac[6]);
+int conf_parse_hex(const char *s, uint8_t *out, size_t out_len);
+
+#endif

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkt/pkt.h"
+#include "conf.h"
+
+#define CONF_MAX_WORDS 64
+
+/* Where the parser is, so every refusal can say "FILE:LINE: reason". */
+struct conf_cursor {
+	struct conf *conf;
+	const char *name;
+	unsigned int line;
+	char *err;
+	size_t err_len;
+};
+
+static int __attribute__((format(printf, 2, 3)))
+conf_fail(struct conf_cursor *cur, const char *fmt, ...)
+{
+	char reason[CONF_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (cur->line)
+		snprintf(cur->err, cur->err_len, "%s:%u: %s", cur->name, cur->line, reason);
+	else
+		snprintf(cur->err, cur->err_len, "%s: %s", cur->name, reason);
+	return -1;
+}
+
+static int
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s == '\0' || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return (errno || *end) ? -1 : 0;
+}
+
+static int
+parse_ranged(struct conf_cursor *cur, const char *what, const char *s,
+	     uint64_t min, uint64_t max, uint64_t *v)
+{
+	if (parse_u64(s, v) < 0 || *v < min || *v > max)
+		return conf_fail(cur, "%s '%s' is not a number from %llu to %llu", what, s,
+				 (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+static int
+parse_window(struct conf_cursor *cur, const char *s, uint32_t *window)
+{
+	uint64_t v = 0;
+
+	if (parse_ranged(cur, "replay-window", s, 64, ESP_REPLAY_WINDOW_MAX, &v) < 0)
+		return -1;
+	if (v & (v - 1))
+		return conf_fail(cur, "replay-window %s is not a power of two", s);
+	*window = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_addr(struct conf_cursor *cur, const char *what, const char *s, uint32_t *addr)
+{
+	if (conf_parse_ipv4(s, addr) < 0)
+		return conf_fail(cur, "%s '%s' is not an IPv4 address", what, s);
+	return 0;
+}
+
+static int
+need_args(struct conf_cursor *cur, int argc, int n, const char *usage)
+{
+	if (argc < n)
+		return conf_fail(cur, "missing argument: expected '%s'", usage);
+	return 0;
+}
+
+static int
+parse_port(struct conf_cursor *cur, char **argv, int argc, char *port)
+{
+	if (need_args(cur, argc, 2, "lan-port|wan-port NAME") < 0)
+		return -1;
+	if (argc > 2)
+		return conf_fail(cur, "unexpected '%s' after the port", argv[2]);
+	if (strlen(argv[1]) >= CONF_PORT_MAX)
+		return conf_fail(cur, "port name '%s' is too long", argv[1]);
+	strcpy(port, argv[1]);
+	return 0;
+}
+
+static int
+parse_site(struct conf_cursor *cur, char **argv, int argc)
+{
+	struct conf *conf = cur->conf;
+	struct conf_site *site;
+
+	if (need_args(cur, argc, 3, "site NAME A.B.C.D [mac MAC] [udp-encap]") < 0)
+		return -1;
+	if (strlen(argv[1]) >= CONF_NAME_MAX)
+		return conf_fail(cur, "site name '%s' is longer than %d characters",
+				 argv[1], CONF_NAME_MAX - 1);
+	if (conf_site_find(conf, argv[1]) >= 0)
+		return conf_fail(cur, "duplicate site '%s'", argv[1]);
+	if (conf->n_sites == CONF_MAX_SITES)
+		return conf_fail(cur, "too many sites (at most %d)", CONF_MAX_SITES);
+	site = &conf->sites[conf->n_sites];
+	memset(site, 0, sizeof(*site));
+	site->sa_out = -1;
+	strcpy(site->name, argv[1]);
+	if (parse_addr(cur, "site address", argv[2], &site->wan_addr) < 0)
+		return -1;
+	if (pkt_ipv4_is_multicast(site->wan_addr))
+		return conf_fail(cur, "site address %s is multicast", argv[2]);
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "udp-encap") == 0) {
+			site->udp_encap = true;
+		} else if (strcmp(argv[i], "mac") == 0 && i + 1 < argc) {
+			if (conf_parse_mac(argv[++i], site->mac) < 0)
+				return conf_fail(cur, "'%s' is not a MAC address", argv[i]);
+			site->has_mac = true;
+		} else {
+			return conf_fail(cur, "unknown site option '%s'", argv[i]);
+		}
+	}
+	conf->n_sites++;
+	return 0;
+}
+
+static int
+parse_sa_key(struct conf_cursor *cur, const char *hex, struct esp_sa_params *p)
+{
+	unsigned int key_len = esp_aead_key_len(p->aead);
+	uint8_t material[32 + ESP_SALT_LEN];
+
+	if (conf_parse_hex(hex, material, key_len + ESP_SALT_LEN) < 0)
+		return conf_fail(cur, "key for %s must be %u hex digits (key and 4-byte salt)",
+				 esp_aead_name(p->aead), 2 * (key_len + ESP_SALT_LEN));
+	memcpy(p->key, material, key_len);
+	memcpy(p->salt, material + key_len, ESP_SALT_LEN);
+	return 0;
+}
+
+static int
+parse_sa_options(struct conf_cursor *cur, char **argv, int argc, struct esp_sa_params *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "esn") == 0) {
+			p->esn = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return conf_fail(cur, "unknown SA option '%s'", argv[i]);
+		if (strcmp(argv[i], "replay-window") == 0) {
+			if (parse_window(cur, argv[++i], &p->replay_window) < 0)
+				return -1;
+		} else if (strcmp(argv[i], "lifetime-packets") == 0) {
+			if (parse_ranged(cur, "lifetime-packets", argv[++i], 1, UINT64_MAX, &v) < 0)
+				return -1;
+			p->lifetime_packets = v;
+		} else if (strcmp(argv[i], "lifetime-bytes") == 0) {
+			if (parse_ranged(cur, "lifetime-bytes", argv[++i], 1, UINT64_MAX, &v) < 0)
+				return -1;
+			p->lifetime_bytes = v;
+		} else {
+			return conf_fail(cur, "unknown SA option '%s'", argv[i]);
+		}
+	}
+	return 0;
+}
+
+/* sa out|in SITE spi N AEAD key HEX [options] */
+static int
+parse_sa(struct conf_cursor *cur, char **argv, int argc)
+{
+	static const char usage[] = "sa out|in SITE spi N AEAD key HEX [esn] "
+		"[replay-window N] [lifetime-packets N] [lifetime-bytes N]";
+	struct conf *conf = cur->conf;
+	struct conf_sa *sa;
+	int site;
+	uint64_t spi;
+
+	if (need_args(cur, argc, 7, usage) < 0)
+		return -1;
+	if (conf->n_sas == CONF_MAX_SAS)
+		return conf_fail(cur, "too many SAs (at most %d)", CONF_MAX_SAS);
+	sa = &conf->sas[conf->n_sas];
+	memset(sa, 0, sizeof(*sa));
+	if (strcmp(argv[1], "in") == 0)
+		sa->inbound = true;
+	else if (strcmp(argv[1], "out") != 0)
+		return conf_fail(cur, "SA direction '%s' is neither 'in' nor 'out'", argv[1]);
+	site = conf_site_find(conf, argv[2]);
+	if (site < 0)
+		return conf_fail(cur, "unknown site '%s' (declare it with a 'site' line first)",
+				 argv[2]);
+	sa->site = (uint16_t)site;
+	if (strcmp(argv[3], "spi") != 0)
+		return conf_fail(cur, "expected 'spi' after the site, got '%s'", argv[3]);
+	if (parse_u64(argv[4], &spi) < 0 || spi > UINT32_MAX)
+		return conf_fail(cur, "SPI '%s' is not a 32-bit number", argv[4]);
+	if (spi < 256)
+		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
+				 argv[4]);
+	sa->params.spi = (uint32_t)spi;
+	sa->params.replay_window = conf->replay_window;
+	if (esp_aead_from_name(argv[5], &sa->params.aead) < 0)
+		return conf_fail(cur, "unknown AEAD '%s' (aes-gcm-128 or aes-gcm-256)", argv[5]);
+	if (strcmp(argv[6], "key") != 0 || argc < 8)
+		return conf_fail(cur, "missing argument: expected '%s'", usage);
+	if (parse_sa_key(cur, argv[7], &sa->params) < 0)
+		return -1;
+	if (parse_sa_options(cur, argv + 8, argc - 8, &sa->params) < 0)
+		return -1;
+
+	for (uint16_t i = 0; i < conf->n_sas; i++) {
+		const struct conf_sa *other = &conf->sas[i];
+
+		if (sa->inbound && other->inbound && other->params.spi == sa->params.spi)
+			return conf_fail(cur, "duplicate inbound SPI 0x%x", sa->params.spi);
+	}
+	if (!sa->inbound) {
+		if (conf->sites[site].sa_out >= 0)
+			return conf_fail(cur, "site '%s' already has an outbound SA", argv[2]);
+		conf->sites[site].sa_out = conf->n_sas;
+	}
+	conf->n_sas++;
+	return 0;
+}
+
+static struct conf_group *
+group_find_or_add(struct conf *conf, uint32_t group, unsigned int line)
+{
+	struct conf_group *g;
+
+	for (uint32_t i = 0; i < conf->n_groups; i++)
+		if (conf->groups[i].group == group)
+			return &conf->groups[i];
+	if (conf->n_groups == CONF_MAX_GROUPS)
+		return NULL;
+	g = &conf->groups[conf->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->group = group;
+	g->line = line;
+	return g;
+}
+
+/* group G send-to SITE... | group G receive */
+static int
+parse_group(struct conf_cursor *cur, char **argv, int argc)
+{
+	struct conf *conf = cur->conf;
+	struct conf_group *g;
+	uint32_t addr;
+
+	if (need_args(cur, argc, 3, "group G send-to SITE [SITE ...] | group G receive") < 0)
+		return -1;
+	if (parse_addr(cur, "group", argv[1], &addr) < 0)
+		return -1;
+	if (!pkt_ipv4_is_multicast(addr))
+		return conf_fail(cur, "group %s is not a multicast address", argv[1]);
+	if (pkt_ipv4_is_link_local_multicast(addr))
+		return conf_fail(cur, "group %s is link-local (224.0.0.0/24 never leaves the site)",
+				 argv[1]);
+	if (strcmp(argv[2], "receive") == 0) {
+		if (argc > 3)
+			return conf_fail(cur, "unexpected '%s' after 'receive'", argv[3]);
+	} else if (strcmp(argv[2], "send-to") == 0) {
+		if (argc < 4)
+			return conf_fail(cur, "missing argument: 'send-to' needs at least one site");
+	} else {
+		return conf_fail(cur, "expected 'send-to' or 'receive', got '%s'", argv[2]);
+	}
+	g = group_find_or_add(conf, addr, cur->line);
+	if (g == NULL)
+		return conf_fail(cur, "too many groups (at most %d)", CONF_MAX_GROUPS);
+	if (argc == 3) {
+		g->receive = true;
+		return 0;
+	}
+	for (int i = 3; i < argc; i++) {
+		int site = conf_site_find(conf, argv[i]);
+		bool listed = false;
+
+		if (site < 0)
+			return conf_fail(cur, "unknown site '%s'", argv[i]);
+		for (uint16_t j = 0; j < g->n_send_to; j++)
+			listed |= g->send_to[j] == site;
+		if (!listed)
+			g->send_to[g->n_send_to++] = (uint16_t)site;
+	}
+	return 0;
+}
+
+static int
+parse_line(struct conf_cursor *cur, char **argv, int argc)
+{
+	struct conf *conf = cur->conf;
+	const char *key = argv[0];
+	uint64_t v = 0;
+
+	if (strcmp(key, "lan-port") == 0)
+		return parse_port(cur, argv, argc, conf->lan_port);
+	if (strcmp(key, "wan-port") == 0)
+		return parse_port(cur, argv, argc, conf->wan_port);
+	if (strcmp(key, "site") == 0)
+		return parse_site(cur, argv, argc);
+	if (strcmp(key, "sa") == 0)
+		return parse_sa(cur, argv, argc);
+	if (strcmp(key, "group") == 0)
+		return parse_group(cur, argv, argc);
+
+	/* The rest are "keyword value". */
+	if (strcmp(key, "wan-address") && strcmp(key, "wan-nexthop-mac") &&
+	    strcmp(key, "outer-ttl") && strcmp(key, "outer-df") &&
+	    strcmp(key, "replay-window") && strcmp(key, "wan-mtu"))
+		return conf_fail(cur, "unknown keyword '%s'", key);
+	if (argc != 2)
+		return conf_fail(cur, argc < 2 ? "missing argument: '%s' needs a value"
+					      : "'%s' takes one value", key);
+	if (strcmp(key, "wan-address") == 0)
+		return parse_addr(cur, "wan-address", argv[1], &conf->wan_addr);
+	if (strcmp(key, "wan-nexthop-mac") == 0) {
+		if (conf_parse_mac(argv[1], conf->nexthop_mac) < 0)
+			return conf_fail(cur, "'%s' is not a MAC address", argv[1]);
+		conf->has_nexthop_mac = true;
+		return 0;
+	}
+	if (strcmp(key, "outer-ttl") == 0) {
+		if (parse_ranged(cur, "outer-ttl", argv[1], 1, 255, &v) < 0)
+			return -1;
+		conf->outer_ttl = (uint8_t)v;
+		return 0;
+	}
+	if (strcmp(key, "outer-df") == 0) {
+		if (strcmp(argv[1], "copy") == 0)
+			conf->outer_df = CONF_DF_COPY;
+		else if (strcmp(argv[1], "set") == 0)
+			conf->outer_df = CONF_DF_SET;
+		else if (strcmp(argv[1], "clear") == 0)
+			conf->outer_df = CONF_DF_CLEAR;
+		else
+			return conf_fail(cur, "outer-df '%s' is not copy, set or clear", argv[1]);
+		return 0;
+	}
+	if (strcmp(key, "replay-window") == 0)
+		return parse_window(cur, argv[1], &conf->replay_window);
+	if (parse_ranged(cur, "wan-mtu", argv[1], 576, 9600, &v) < 0)
+		return -1;
+	conf->wan_mtu = (uint16_t)v;
+	return 0;
+}
+
+/* Whole-file rules, checked once every line is read. */
+static int
+conf_validate(struct conf_cursor *cur)
+{
+	const struct conf *conf = cur->conf;
+
+	cur->line = 0;
+	if (conf->lan_port[0] == '\0')
+		return conf_fail(cur, "no 'lan-port' line");
+	if (conf->wan_port[0] == '\0')
+		return conf_fail(cur, "no 'wan-port' line");
+	if (conf->wan_addr == 0)
+		return conf_fail(cur, "no 'wan-address' line");
+	for (uint16_t i = 0; i < conf->n_sites; i++)
+		if (!conf->sites[i].has_mac && !conf->has_nexthop_mac)
+			return conf_fail(cur, "site '%s' has no 'mac' and there is no "
+					 "'wan-nexthop-mac' line", conf->sites[i].name);
+	for (uint32_t i = 0; i < conf->n_groups; i++) {
+		const struct conf_group *g = &conf->groups[i];
+
+		for (uint16_t j = 0; j < g->n_send_to; j++) {
+			const struct conf_site *site = &conf->sites[g->send_to[j]];
+
+			if (site->sa_out < 0) {
+				cur->line = g->line;
+				return conf_fail(cur, "group sends to site '%s', which has no "
+						 "'sa out' line", site->name);
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+conf_parse_text(struct conf_cursor *cur, char *text)
+{
+	char *saveptr = NULL;
+	char *line;
+
+	cur->line = 0;
+	/* Count lines ourselves: strtok_r would skip empty ones. */
+	for (line = text; line != NULL; ) {
+		char *next = strchr(line, '\n');
+		char *argv[CONF_MAX_WORDS];
+		int argc = 0;
+		char *word;
+
+		if (next)
+			*next++ = '\0';
+		cur->line++;
+		if (strchr(line, '#'))
+			*strchr(line, '#') = '\0';
+		for (word = strtok_r(line, " \t\r", &saveptr); word;
+		     word = strtok_r(NULL, " \t\r", &saveptr)) {
+			if (argc == CONF_MAX_WORDS)
+				return conf_fail(cur, "more than %d words on one line", CONF_MAX_WORDS);
+			argv[argc++] = word;
+		}
+		if (argc > 0 && parse_line(cur, argv, argc) < 0)
+			return -1;
+		line = next;
+	}
+	return conf_validate(cur);
+}
+
+int
+conf_load_string(struct conf *conf, const char *name, const char *text,
+		 char *err, size_t err_len)
+{
+	struct conf_cursor cur = { conf, name, 0, err, err_len };
+	char *copy = strdup(text);
+	int ret;
+
+	if (copy == NULL)
+		return conf_fail(&cur, "out of memory");
+	ret = conf_parse_text(&cur, copy);
+	free(copy);
+	return ret;
+}
+
+int
+conf_load_file(struct conf *conf, const char *path, char *err, size_t err_len)
+{
+	struct conf_cursor cur = { conf, path, 0, err, err_len };
+	FILE *f = fopen(path, "r");
+	char *text;
+	long size;
+	int ret;
+
+	if (f == NULL)
+		return conf_fail(&cur, "cannot open: %s", strerror(errno));
+	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		return conf_fail(&cur, "cannot read: %s", strerror(errno));
+	}
+	if (size > 16 * 1024 * 1024) {
+		fclose(f);
+		return conf_fail(&cur, "larger than 16 MiB");
+	}
+	text = malloc((size_t)size + 1);
+	if (text == NULL || fread(text, 1, (size_t)size, f) != (size_t)size) {
+		free(text);
+		fclose(f);
+		return conf_fail(&cur, "cannot read: %s", strerror(errno));
+	}
+	fclose(f);
+	text[size] = '\0';
+	if (strlen(text) != (size_t)size) {
+		free(text);
+		return conf_fail(&cur, "contains a NUL byte: not a text file");
+	}
+	ret = conf_parse_text(&cur, text);
+	free(text);
+	return ret;
+}
+
+struct conf *
+conf_new(void)
+{
+	struct conf *conf = calloc(1, sizeof(*conf));
+
+	if (conf == NULL)
+		return NULL;
+	conf->groups = calloc(CONF_MAX_GROUPS, sizeof(*conf->groups));
+	if (conf->groups == NULL) {
+		free(conf);
+		return NULL;
+	}
+	conf->outer_ttl = 64;
+	conf->outer_df = CONF_DF_COPY;
+	conf->replay_window = ESP_REPLAY_WINDOW_DEFAULT;
+	conf->wan_mtu = 1500;
+	return conf;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	if (conf == NULL)
+		return;
+	free(conf->groups);
+	free(conf);
+}
+
+int
+conf_site_find(const struct conf *conf, const char *name)
+{
+	for (uint16_t i = 0; i < conf->n_sites; i++)
+		if (strcmp(conf->sites[i].name, name) == 0)
+			return i;
+	return -1;
+}

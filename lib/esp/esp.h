@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_ESP_H
+#define IVGMP_ESP_H
+
+/*
+ * esp: IPsec ESP in tunnel mode with AES-GCM (RFC 4303, RFC 4106), on
+ * libIPSec_MB.
+ *
+ * Owns the security association (keys, sequence numbers, anti-replay window,
+ * lifetime), the ESP wire format (header, IV, padding, trailer, ICV) and the
+ * preparation of ipsec-mb jobs. The caller owns the buffers and the job
+ * manager: it fills a burst of jobs, submits them, flushes, and finishes each
+ * completed one. Encryption is out of place: the plaintext is read from the
+ * original packet and the ciphertext lands in the copy's own buffer.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+
+#define ESP_HDR_LEN          8   /* SPI + low 32 bits of the sequence number */
+#define ESP_IV_LEN           8   /* RFC 4106 explicit IV */
+#define ESP_ICV_LEN          16
+#define ESP_SALT_LEN         4
+#define ESP_TRAILER_LEN      2   /* pad length + next header */
+#define ESP_NEXT_HEADER_IPV4 4
+/* Bytes ESP adds around an inner packet at most (GCM pads to 4 bytes). */
+#define ESP_OVERHEAD_MAX     (ESP_HDR_LEN + ESP_IV_LEN + 3 + ESP_TRAILER_LEN + ESP_ICV_LEN)
+
+#define ESP_REPLAY_WINDOW_DEFAULT 1024
+#define ESP_REPLAY_WINDOW_MAX     4096
+
+enum esp_aead {
+	ESP_AES_GCM_128,
+	ESP_AES_GCM_256,
+};
+
+struct esp_sa_params {
+	uint32_t spi;
+	enum esp_aead aead;
+	uint8_t key[32];              /* 16 or 32 bytes used */
+	uint8_t salt[ESP_SALT_LEN];   /* the last 4 bytes of the RFC 4106 keying material */
+	bool esn;                     /* 64-bit extended sequence numbers */
+	uint32_t replay_window;       /* inbound, in packets; 0 = default */
+	uint64_t lifetime_packets;    /* hard limit, 0 = none */
+	uint64_t lifetime_bytes;      /* hard limit on inner bytes, 0 = none */
+};
+
+/* RFC 4303 section 3.4.3 window, kept as an RFC 6479 ring of 64-bit words
+ * twice the window's size, so that sliding never shifts the bitmap. */
+struct esp_replay {
+	uint64_t top;                 /* highest authenticated sequence number */
+	uint32_t window;              /* power of two, 64..ESP_REPLAY_WINDOW_MAX */
+	uint32_t word_mask;
+	uint64_t bitmap[2 * ESP_REPLAY_WINDOW_MAX / 64];
+};
+
+struct esp_sa_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t icv_failures;
+	uint64_t replay_drops;
+	uint64_t expired_drops;
+};
+
+struct esp_sa {
+	/* Expanded key and GHASH tables; the SIMD code wants them aligned. */
+	struct gcm_key_data key __attribute__((aligned(64)));
+	uint32_t spi;                 /* host byte order */
+	enum esp_aead aead;
+	uint8_t salt[ESP_SALT_LEN];
+	bool esn;
+	uint64_t lifetime_packets;
+	uint64_t lifetime_bytes;
+	/* Outbound: the last sequence number handed out; shared by workers. */
+	uint64_t seq_out;
+	uint64_t bytes_out;
+	/* Inbound: one worker owns an inbound SA (RSS by SPI), so no atomics. */
+	struct esp_replay replay;
+	struct esp_sa_stats stats;
+};
+
+/* Room the caller keeps per job in flight, until the job is finished. */
+struct esp_job_scratch {
+	uint8_t nonce[16];            /* salt || IV, 12 bytes used */
+	uint8_t aad[16];              /* SPI || [seq high] || seq low */
+	uint8_t icv[ESP_ICV_LEN];     /* inbound: the ICV computed by ipsec-mb */
+	uint64_t seq;
+};
+
+enum esp_inb_verdict {
+	ESP_INB_OK = 0,
+	ESP_INB_TRUNCATED,            /* shorter than header + IV + trailer + ICV */
+	ESP_INB_REPLAY,               /* duplicate or left of the window */
+	ESP_INB_ICV_FAIL,
+	ESP_INB_BAD_TRAILER,          /* pad length too long, padding bytes wrong */
+	ESP_INB_NOT_IPV4,             /* next header is not 4 (IPv4 in tunnel mode) */
+	ESP_INB_EXPIRED,              /* SA lifetime used up */
+};
+
+/* Key expansion and initial state. Returns 0, or -1 for bad parameters. */
+int esp_sa_init(struct esp_sa *sa, const struct esp_sa_params *params, IMB_MGR *mgr);
+
+/* "aes-gcm-128" / "aes-gcm-256". */
+const char *esp_aead_name(enum esp_aead aead);
+int esp_aead_from_name(const char *name, enum esp_aead *aead);
+unsigned int esp_aead_key_len(enum esp_aead aead);
+
+/* --- outbound (esp_outb.c) --- */
+
+/* Length of what gets encrypted for an inner packet: inner, padding, trailer. */
+static inline uint32_t
+esp_outb_payload_len(uint32_t inner_len)
+{
+	return (inner_len + ESP_TRAILER_LEN + 3) & ~3u;
+}
+
+/* Write padding (1, 2, 3, ...), pad length and next header right after the
+ * inner packet. The trailer is the same for every copy of a packet, so it is
+ * written once into the original and read by every copy's encryption. */
+void esp_outb_trailer_write(uint8_t *inner, uint32_t inner_len);
+
+/* Reserve n consecutive sequence numbers for n packets totalling bytes inner
+ * bytes. Returns the first, or 0 when the SA may not send them: the 32-bit
+ * space is used up without ESN (a rekey must come first, never a wrap), or
+ * the lifetime is. */
+uint64_t esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, uint64_t bytes);
+
+/* Write the ESP header and IV at esp and fill job to encrypt payload_len bytes
+ * of payload (from esp_outb_payload_len) into esp + ESP_HDR_LEN + ESP_IV_LEN,
+ * ICV after it. Total ESP length: ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN. */
+void esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
+		       const uint8_t *payload, uint32_t payload_len, uint8_t *esp,
+		       struct esp_job_scratch *scratch);
+
+/* --- inbound (esp_inb.c) --- */
+
+/* Check length and the replay window, then fill job to decrypt in place.
+ * The ICV is checked by esp_inb_finish once the job completed. */
+enum esp_inb_verdict esp_inb_job_fill(IMB_JOB *job, struct esp_sa *sa,
+				      uint8_t *esp, uint32_t esp_len,
+				      struct esp_job_scratch *scratch);
+
+/* Verify the ICV (constant time), update the window, check the trailer.
+ * On ESP_INB_OK the inner packet is at esp + ESP_HDR_LEN + ESP_IV_LEN,
+ * *inner_len bytes long. */
+enum esp_inb_verdict esp_inb_finish(struct esp_sa *sa, const uint8_t *esp,
+				    uint32_t esp_len,
+				    const struct esp_job_scratch *scratch,
+				    uint32_t *inner_len);
+
+const char *esp_inb_verdict_name(enum esp_inb_verdict v);
+
+/* SPI of an ESP packet, host order. */
+static inline uint32_t
+esp_spi(const uint8_t *esp)
+{
+	return (uint32_t)esp[0] << 24 | (uint32_t)esp[1] << 16 |
+	       (uint32_t)esp[2] << 8 | esp[3];
+}
+
+/* --- one packet at a time (esp_sync.c): control plane and tests --- */
+
+/* Encrypt inner (inner_len bytes, with room for the trailer after it) into
+ * esp. Returns the ESP length, or 0 when the SA may not send. */
+uint32_t esp_encrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *inner,
+		     uint32_t inner_len, uint8_t *esp);
+
+/* Decrypt and verify in place. */
+enum esp_inb_verdict esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp,
+				 uint32_t esp_len, uint32_t *inner_len);
+
+/* --- anti-replay (esp_replay.c) --- */
+
+void esp_replay_init(struct esp_replay *replay, uint32_t window);
+
+/* RFC 4303 Appendix A: rebuild the 64-bit number from its low half (ESN),
+ * and say whether it may be new: not 0, not left of the window, not seen. */
+bool esp_replay_check(const struct esp_replay *replay, uint32_t seq_low,
+		      bool esn, uint64_t *seq);
+
+/* Mark seq as received; only after its ICV checked out. Returns false when
+ * it was seen meanwhile (two packets with one number in the same burst). */
+bool esp_replay_update(struct esp_replay *replay, uint64_t seq);
+
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_FWD_H
+#define IVGMP_FWD_H
+
+/*
+ * fwd: the forwarding state the workers read.
+ *
+ * Owns one immutable snapshot of "where does each group go, and which SA
+ * decrypts each SPI": the remote sites, the group table (group -> sites it is
+ * sent to, and whether the LAN receives it) and the inbound SPI table. The
+ * management lcore builds a new snapshot whenever anything changes and
+ * publishes it with one pointer swap; workers pick it up on their next burst
+ * and the old one is freed after every worker has passed a quiescent state
+ * (rte_rcu_qsbr). SAs are not part of the snapshot: they carry sequence
+ * numbers and replay windows that live across snapshots, so a snapshot only
+ * points to them.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "esp/esp.h"
+
+struct rte_rcu_qsbr;
+
+enum fwd_df {
+	FWD_DF_COPY,
+	FWD_DF_SET,
+	FWD_DF_CLEAR,
+};
+
+struct fwd_site {
+	uint32_t wan_addr;          /* network byte order */
+	uint8_t dst_mac[6];         /* next hop on the WAN towards the site */
+	bool udp_encap;             /* ESP in UDP 4500 (RFC 3948) */
+	struct esp_sa *sa_out;      /* what we encrypt with for this site */
+};
+
+struct fwd_group {
+	uint32_t group;             /* network byte order; 0 marks an empty slot */
+	bool receive;               /* the LAN wants what remote sites send */
+	uint16_t n_sites;
+	const uint16_t *sites;      /* indices in fwd_state.sites */
+};
+
+struct fwd_spi_slot {
+	uint32_t spi;               /* 0 marks an empty slot */
+	uint16_t site;
+	struct esp_sa *sa;
+};
+
+struct fwd_state {
+	uint32_t wan_addr;          /* network byte order */
+	uint8_t outer_ttl;
+	enum fwd_df outer_df;
+	uint16_t wan_mtu;
+	uint16_t n_sites;
+	struct fwd_site *sites;
+	uint32_t group_mask;
+	struct fwd_group *groups;   /* open addressing, linear probing */
+	uint32_t spi_mask;
+	struct fwd_spi_slot *spis;
+	uint16_t *site_lists;       /* storage behind fwd_group.sites */
+};
+
+/* What a snapshot is built from. */
+struct fwd_group_spec {
+	uint32_t group;
+	bool receive;
+	uint16_t n_sites;
+	const uint16_t *sites;
+};
+
+struct fwd_inbound_spec {
+	struct esp_sa *sa;
+	uint16_t site;
+};
+
+struct fwd_spec {
+	uint32_t wan_addr;
+	uint8_t outer_ttl;
+	enum fwd_df outer_df;
+	uint16_t wan_mtu;
+	uint16_t n_sites;
+	const struct fwd_site *sites;
+	uint32_t n_groups;
+	const struct fwd_group_spec *groups;
+	uint32_t n_inbound;
+	const struct fwd_inbound_spec *inbound;
+};
+
+/* Build a snapshot; NULL when out of memory or the spec is inconsistent
+ * (duplicate group or SPI, site index out of range). */
+struct fwd_state *fwd_state_create(const struct fwd_spec *spec);
+void fwd_state_free(struct fwd_state *state);
+
+static inline uint32_t
+fwd_hash32(uint32_t key)
+{
+	/* Fibonacci hashing: multicast groups differ in their low bits. */
+	return (key * 0x9e3779b1u) >> 7;
+}
+
+static inline const struct fwd_group *
+fwd_group_lookup(const struct fwd_state *state, uint32_t group)
+{
+	for (uint32_t i = fwd_hash32(group);; i++) {
+		const struct fwd_group *g = &state->groups[i & state->group_mask];
+
+		if (g->group == group)
+			return g;
+		if (g->group == 0)
+			return NULL;
+	}
+}
+
+static inline const struct fwd_spi_slot *
+fwd_spi_lookup(const struct fwd_state *state, uint32_t spi)
+{
+	for (uint32_t i = fwd_hash32(spi);; i++) {
+		const struct fwd_spi_slot *s = &state->spis[i & state->spi_mask];
+
+		if (s->spi == spi)
+			return s->spi ? s : NULL;
+		if (s->spi == 0)
+			return NULL;
+	}
+}
+
+/* Where the current snapshot is published. */
+struct fwd_publisher {
+	struct fwd_state *current;
+	struct rte_rcu_qsbr *qsbr;
+};
+
+static inline const struct fwd_state *
+fwd_current(const struct fwd_publisher *pub)
+{
+	return __atomic_load_n(&pub->current, __ATOMIC_ACQUIRE);
+}
+
+/* Management lcore only: make state current, wait until no worker can still
+ * read the previous one, free it. */
+void fwd_publish(struct fwd_publisher *pub, struct fwd_state *state);
+
+#endif

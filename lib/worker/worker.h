@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_WORKER_H
+#define IVGMP_WORKER_H
+
+/*
+ * worker: the data path. One worker per lcore, run to completion, bursts of
+ * WORKER_BURST. LAN bursts become one ESP copy per remote site on the WAN;
+ * WAN bursts are decrypted and the inner multicast packets re-injected on
+ * the LAN. Reads the forwarding state (fwd) under RCU, never blocks, never
+ * allocates from the heap, never takes a lock. Every drop has a counter.
+ *
+ * ivgmpd runs worker_loop on each worker lcore; ivgmp-bench drives
+ * worker_lan_burst / worker_wan_burst, the same functions, directly.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "esp/esp.h"
+#include "fwd/fwd.h"
+
+#define WORKER_BURST 32
+
+/* Every counter a worker keeps; the names are what telemetry and the exit
+ * report show, so an operator sees why packets died. */
+#define WORKER_COUNTERS(X)                                                   \
+	X(lan_rx_packets)                                                    \
+	X(lan_drop_truncated)                                                \
+	X(lan_drop_not_ipv4)                                                 \
+	X(lan_drop_bad_ip_version)                                           \
+	X(lan_drop_bad_ip_ihl)                                               \
+	X(lan_drop_bad_ip_length)                                            \
+	X(lan_drop_bad_ip_checksum)                                          \
+	X(lan_drop_multi_segment)                                            \
+	X(lan_drop_unicast)                                                  \
+	X(lan_drop_link_local)                                               \
+	X(lan_igmp)                                                          \
+	X(lan_drop_no_group)                                                 \
+	X(lan_drop_too_big)                                                  \
+	X(esp_out_copies)                                                    \
+	X(esp_out_drop_sa_expired)                                           \
+	X(drop_no_mbuf)                                                      \
+	X(crypto_errors)                                                     \
+	X(wan_tx_packets)                                                    \
+	X(wan_drop_tx_full)                                                  \
+	X(wan_rx_packets)                                                    \
+	X(wan_drop_truncated)                                                \
+	X(wan_drop_not_ipv4)                                                 \
+	X(wan_drop_bad_ip_version)                                           \
+	X(wan_drop_bad_ip_ihl)                                               \
+	X(wan_drop_bad_ip_length)                                            \
+	X(wan_drop_bad_ip_checksum)                                          \
+	X(wan_drop_multi_segment)                                            \
+	X(wan_drop_not_for_us)                                               \
+	X(wan_drop_not_esp)                                                  \
+	X(wan_drop_ike)                                                      \
+	X(wan_drop_nat_keepalive)                                            \
+	X(esp_in_drop_unknown_spi)                                           \
+	X(esp_in_drop_truncated)                                             \
+	X(esp_in_drop_replay)                                                \
+	X(esp_in_drop_icv_fail)                                              \
+	X(esp_in_drop_bad_trailer)                                           \
+	X(esp_in_drop_not_ipv4)                                              \
+	X(esp_in_drop_sa_expired)                                            \
+	X(esp_in_packets)                                                    \
+	X(inner_drop_malformed)                                              \
+	X(inner_drop_not_multicast)                                          \
+	X(inner_drop_link_local)                                             \
+	X(inner_drop_ttl_expired)                                            \
+	X(inner_drop_not_wanted)                                             \
+	X(lan_tx_packets)                                                    \
+	X(lan_drop_tx_full)                                                  \
+	X(busy_cycles)                                                       \
+	X(busy_bursts)
+
+enum worker_counter {
+#define WORKER_COUNTER_ENUM(name) WORKER_CTR_##name,
+	WORKER_COUNTERS(WORKER_COUNTER_ENUM)
+#undef WORKER_COUNTER_ENUM
+	WORKER_CTR_MAX
+};
+
+/* Owned and written by one lcore only; read (racily, which is fine for
+ * monotonic 64-bit counters on x86) by telemetry. */
+struct worker_counters {
+	uint64_t c[WORKER_CTR_MAX];
+} __rte_cache_aligned;
+
+const char *worker_counter_name(enum worker_counter id);
+
+/* What a worker needs to know about its ports and its site. */
+struct worker_config {
+	uint16_t lan_port, lan_queue;
+	uint16_t wan_port, wan_queue;
+	uint8_t lan_mac[6];
+	uint8_t wan_mac[6];
+	struct rte_mempool *pool;       /* for the ESP copies */
+	struct fwd_publisher *fwd;      /* where the forwarding state is published */
+	struct rte_rcu_qsbr *qsbr;
+	unsigned int qsbr_thread_id;
+	const volatile bool *stop;
+};
+
+/* Private per-job state, indexed like the job manager's own job array. */
+struct worker_job {
+	struct esp_job_scratch esp;
+	struct esp_sa *sa;
+	uint16_t esp_off;
+	uint16_t esp_len;
+};
+
+struct worker {
+	struct worker_config cfg;
+	IMB_MGR *mb;
+	uint16_t ip_id;
+	struct worker_counters counters;
+	struct worker_job jobs[IMB_MAX_JOBS];
+} __rte_cache_aligned;
+
+/* Allocate a worker on socket (its own ipsec-mb manager). NULL on failure. */
+struct worker *worker_create(const struct worker_config *cfg, int socket);
+void worker_free(struct worker *w);
+
+/* lcore entry point: poll LAN and WAN until *cfg.stop. */
+int worker_loop(void *worker);
+
+/* One LAN burst: classify, look up, encrypt one copy per remote site, send on
+ * the WAN. Consumes every mbuf in pkts. */
+void worker_lan_burst(struct worker *w, const struct fwd_state *state,
+		      struct rte_mbuf **pkts, uint16_t n);
+
+/* One WAN burst: ESP in, decrypt, verify, re-inject the inner multicast
+ * packet on the LAN. Consumes every mbuf in pkts. */
+void worker_wan_burst(struct worker *w, const struct fwd_state *state,
+		      struct rte_mbuf **pkts, uint16_t n);
+
+#endif

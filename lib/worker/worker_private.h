@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_WORKER_PRIVATE_H
+#define IVGMP_WORKER_PRIVATE_H
+
+#include <rte_ethdev.h>
+
+#include "pkt/pkt.h"
+#include "worker.h"
+
+#define WORKER_TX_BATCH   64
+#define WORKER_NATT_PORT  4500   /* RFC 3948 */
+#define WORKER_UDP_LEN    8
+
+static inline void
+worker_count(struct worker *w, enum worker_counter id)
+{
+	w->counters.c[id]++;
+}
+
+/* The private state of the job the ipsec-mb manager handed us: jobs are
+ * slots in the manager's ring, so a slot's index names our state too. */
+static inline struct worker_job *
+worker_job_of(struct worker *w, const IMB_JOB *job)
+{
+	return &w->jobs[job - w->mb->jobs];
+}
+
+/* Parse-verdict counters, one table per direction. */
+static inline enum worker_counter
+worker_parse_drop_counter(enum pkt_verdict v, bool lan)
+{
+	/* The lan_/wan_ parse counters follow pkt_verdict order. */
+	enum worker_counter first = lan ? WORKER_CTR_lan_drop_truncated
+					: WORKER_CTR_wan_drop_truncated;
+
+	return (enum worker_counter)(first + (v - PKT_TRUNCATED));
+}
+
+/* Send what fits; drop and count the rest (the TX ring is full). */
+static inline void
+worker_tx(struct worker *w, uint16_t port, uint16_t queue, struct rte_mbuf **pkts,
+	  uint16_t n, enum worker_counter sent_ctr, enum worker_counter full_ctr)
+{
+	uint16_t sent = n ? rte_eth_tx_burst(port, queue, pkts, n) : 0;
+
+	w->counters.c[sent_ctr] += sent;
+	if (unlikely(sent < n)) {
+		w->counters.c[full_ctr] += n - sent;
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+}
+
+#endif
