@@ -39,6 +39,7 @@ struct conf_site {
 	bool has_mac;
 	bool udp_encap;             /* send ESP in UDP 4500 (RFC 3948), for NAT */
 	int sa_out;                 /* index in conf.sas, -1 when none */
+	unsigned int line;          /* where it was defined, for errors */
 };
 
 struct conf_sa {

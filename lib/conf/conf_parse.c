@@ -8,7 +8,7 @@
 #include "pkt/pkt.h"
 #include "conf.h"
 
-#define CONF_MAX_WORDS 64
+#define CONF_MAX_WORDS (CONF_MAX_SITES + 8)
 
 /* Where the parser is, so every refusal can say "FILE:LINE: reason". */
 struct conf_cursor {
@@ -40,10 +40,19 @@ parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
-	if (*s == '\0' || *s == '-')
-		return -1;
+	int base = 10;
+
+	/* Decimal, or hex after 0x; never octal: "0400" is four hundred. */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (*s < '0' || *s > '9') {
+		if (base == 10 || !((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+			return -1;
+	}
 	errno = 0;
-	*v = strtoull(s, &end, 0);
+	*v = strtoull(s, &end, base);
 	return (errno || *end) ? -1 : 0;
 }
 
@@ -118,6 +127,7 @@ parse_site(struct conf_cursor *cur, char **argv, int argc)
 	memset(site, 0, sizeof(*site));
 	site->sa_out = -1;
 	strcpy(site->name, argv[1]);
+	site->line = cur->line;
 	if (parse_addr(cur, "site address", argv[2], &site->wan_addr) < 0)
 		return -1;
 	if (pkt_ipv4_is_multicast(site->wan_addr))
@@ -125,7 +135,9 @@ parse_site(struct conf_cursor *cur, char **argv, int argc)
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "udp-encap") == 0) {
 			site->udp_encap = true;
-		} else if (strcmp(argv[i], "mac") == 0 && i + 1 < argc) {
+		} else if (strcmp(argv[i], "mac") == 0) {
+			if (i + 1 == argc)
+				return conf_fail(cur, "missing argument: 'mac' needs a MAC address");
 			if (conf_parse_mac(argv[++i], site->mac) < 0)
 				return conf_fail(cur, "'%s' is not a MAC address", argv[i]);
 			site->has_mac = true;
@@ -143,9 +155,14 @@ parse_sa_key(struct conf_cursor *cur, const char *hex, struct esp_sa_params *p)
 	unsigned int key_len = esp_aead_key_len(p->aead);
 	uint8_t material[32 + ESP_SALT_LEN];
 
+	const char *digits = (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) ? hex + 2 : hex;
+
+	if (strlen(digits) != 2 * (key_len + ESP_SALT_LEN))
+		return conf_fail(cur, "key for %s must be %u hex digits (key and 4-byte salt), "
+				 "got %zu", esp_aead_name(p->aead), 2 * (key_len + ESP_SALT_LEN),
+				 strlen(digits));
 	if (conf_parse_hex(hex, material, key_len + ESP_SALT_LEN) < 0)
-		return conf_fail(cur, "key for %s must be %u hex digits (key and 4-byte salt)",
-				 esp_aead_name(p->aead), 2 * (key_len + ESP_SALT_LEN));
+		return conf_fail(cur, "key '%s' has a character that is not a hex digit", hex);
 	memcpy(p->key, material, key_len);
 	memcpy(p->salt, material + key_len, ESP_SALT_LEN);
 	return 0;
@@ -215,7 +232,6 @@ parse_sa(struct conf_cursor *cur, char **argv, int argc)
 		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
 				 argv[4]);
 	sa->params.spi = (uint32_t)spi;
-	sa->params.replay_window = conf->replay_window;
 	if (esp_aead_from_name(argv[5], &sa->params.aead) < 0)
 		return conf_fail(cur, "unknown AEAD '%s' (aes-gcm-128 or aes-gcm-256)", argv[5]);
 	if (strcmp(argv[6], "key") != 0 || argc < 8)
@@ -330,8 +346,14 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 	if (argc != 2)
 		return conf_fail(cur, argc < 2 ? "missing argument: '%s' needs a value"
 					      : "'%s' takes one value", key);
-	if (strcmp(key, "wan-address") == 0)
-		return parse_addr(cur, "wan-address", argv[1], &conf->wan_addr);
+	if (strcmp(key, "wan-address") == 0) {
+		if (parse_addr(cur, "wan-address", argv[1], &conf->wan_addr) < 0)
+			return -1;
+		if (conf->wan_addr == 0 || pkt_ipv4_is_multicast(conf->wan_addr) ||
+		    conf->wan_addr == 0xffffffff)
+			return conf_fail(cur, "wan-address %s is not a unicast address", argv[1]);
+		return 0;
+	}
 	if (strcmp(key, "wan-nexthop-mac") == 0) {
 		if (conf_parse_mac(argv[1], conf->nexthop_mac) < 0)
 			return conf_fail(cur, "'%s' is not a MAC address", argv[1]);
@@ -367,19 +389,26 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 static int
 conf_validate(struct conf_cursor *cur)
 {
-	const struct conf *conf = cur->conf;
+	struct conf *conf = cur->conf;
 
 	cur->line = 0;
+	/* A replay-window line covers every inbound SA, wherever it stands. */
+	for (uint16_t i = 0; i < conf->n_sas; i++)
+		if (conf->sas[i].params.replay_window == 0)
+			conf->sas[i].params.replay_window = conf->replay_window;
 	if (conf->lan_port[0] == '\0')
 		return conf_fail(cur, "no 'lan-port' line");
 	if (conf->wan_port[0] == '\0')
 		return conf_fail(cur, "no 'wan-port' line");
 	if (conf->wan_addr == 0)
 		return conf_fail(cur, "no 'wan-address' line");
-	for (uint16_t i = 0; i < conf->n_sites; i++)
-		if (!conf->sites[i].has_mac && !conf->has_nexthop_mac)
+	for (uint16_t i = 0; i < conf->n_sites; i++) {
+		if (!conf->sites[i].has_mac && !conf->has_nexthop_mac) {
+			cur->line = conf->sites[i].line;
 			return conf_fail(cur, "site '%s' has no 'mac' and there is no "
 					 "'wan-nexthop-mac' line", conf->sites[i].name);
+		}
+	}
 	for (uint32_t i = 0; i < conf->n_groups; i++) {
 		const struct conf_group *g = &conf->groups[i];
 

@@ -230,9 +230,9 @@ test_parse_ip_options_l3_len_is_ihl_times_4(void **state)
 		ip[PKT_IPV4_MIN_HDR_LEN + (ihl - 6) * 4 + 1] ^= 0x10;
 		assert_int_equal(pkt_ipv4_parse(buf, len, &info),
 				 PKT_BAD_IP_CHECKSUM);
-		/* ...and the last option byte too. */
 		ip[PKT_IPV4_MIN_HDR_LEN + (ihl - 6) * 4 + 1] ^= 0x10;
 		assert_int_equal(pkt_ipv4_parse(buf, len, &info), PKT_OK);
+		/* ...and so is the last byte of the options. */
 		ip[ihl * 4 - 1] ^= 0x01;
 		assert_int_equal(pkt_ipv4_parse(buf, len, &info),
 				 PKT_BAD_IP_CHECKSUM);

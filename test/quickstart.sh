@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The README's two Quick start commands, and what CI runs:
+#   test/quickstart.sh demo   install what is missing, build, run the net_pcap demo
+#   test/quickstart.sh test   install what is missing, build, run every test suite
+# BUILD_DIR (default build) and MESON_ARGS (e.g. -Dwerror=true) may be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian 12 packages: build, run, and the independent peers the tests use
+# (tshark and scapy for ESP, tcpdump for captures).
+PACKAGES=(
+	build-essential pkg-config meson ninja-build
+	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libxml2-dev libcmocka-dev libpcap-dev
+	tshark tcpdump python3-scapy iproute2 ethtool
+)
+
+install_missing() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "quickstart: installing ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+}
+
+build() {
+	local dir=${BUILD_DIR:-build}
+	# shellcheck disable=SC2086
+	[ -f "$dir/build.ninja" ] || meson setup "$dir" ${MESON_ARGS:-}
+	ninja -C "$dir"
+}
+
+case "${1:-}" in
+demo)
+	install_missing
+	build
+	exec test/pcap/demo.sh "${BUILD_DIR:-build}/app/ivgmpd/ivgmpd"
+	;;
+test)
+	install_missing
+	build
+	# DPDK needs root for its runtime directory; the suites that need more
+	# (namespaces) are marked as such.
+	exec meson test -C "${BUILD_DIR:-build}" --print-errorlogs --num-processes 2
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac
