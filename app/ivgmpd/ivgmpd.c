@@ -22,6 +22,8 @@
 
 #define MBUF_COUNT      16383
 #define MBUF_CACHE      256
+#define CONTROL_RING    1024
+#define MANAGEMENT_PERIOD_US 1000
 
 static struct ivgmpd daemon_state;
 
@@ -98,8 +100,9 @@ ports_start(struct ivgmpd *d)
 		fprintf(stderr, "ivgmpd: lan-port and wan-port are the same port\n");
 		return -1;
 	}
-	if (ivgmpd_port_start(d->lan_port, (uint16_t)d->n_workers, d->pool, true) < 0 ||
-	    ivgmpd_port_start(d->wan_port, (uint16_t)d->n_workers, d->pool, false) < 0) {
+	if (ivgmpd_port_start(d->lan_port, (uint16_t)d->n_workers, d->pool, true,
+			      &d->control_txq) < 0 ||
+	    ivgmpd_port_start(d->wan_port, (uint16_t)d->n_workers, d->pool, false, NULL) < 0) {
 		fprintf(stderr, "ivgmpd: cannot start the ports\n");
 		return -1;
 	}
@@ -119,12 +122,17 @@ workers_create(struct ivgmpd *d)
 	d->fwd.qsbr = d->qsbr;
 	rte_eth_macaddr_get(d->lan_port, &lan_mac);
 	rte_eth_macaddr_get(d->wan_port, &wan_mac);
+	memcpy(d->lan_mac, lan_mac.addr_bytes, 6);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		struct worker_config cfg = {
 			.lan_port = d->lan_port, .lan_queue = (uint16_t)i,
 			.wan_port = d->wan_port, .wan_queue = (uint16_t)i,
 			.pool = d->pool, .fwd = &d->fwd, .qsbr = d->qsbr,
 			.qsbr_thread_id = i, .stop = &d->stop,
+			.igmp_ring = d->igmp_ring, .source_ring = d->source_ring,
+			.igmp_rate = d->conf->igmp_rate,
+			.source_report_rate = d->conf->source_report_rate,
+			.control_tx_ring = i == 0 && d->control_txq < 0 ? d->control_tx_ring : NULL,
 		};
 
 		if (i == d->n_workers)
@@ -145,7 +153,20 @@ workers_create(struct ivgmpd *d)
 	return 0;
 }
 
-/* The management lcore: for now it watches for the end of the run. */
+static int
+rings_create(struct ivgmpd *d)
+{
+	d->igmp_ring = rte_ring_create("igmp", CONTROL_RING, (int)rte_socket_id(),
+				       RING_F_SC_DEQ);
+	d->source_ring = rte_ring_create_elem("sources", sizeof(uint64_t), CONTROL_RING,
+					      (int)rte_socket_id(), RING_F_SC_DEQ);
+	d->control_tx_ring = rte_ring_create("control_tx", CONTROL_RING, (int)rte_socket_id(),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	return d->igmp_ring && d->source_ring && d->control_tx_ring ? 0 : -1;
+}
+
+/* The management lcore: membership, timers, announcements, and the end of
+ * the run. It sleeps between steps: it must not take a core from a worker. */
 static void
 management_loop(struct ivgmpd *d, unsigned int idle_exit_ms)
 {
@@ -153,7 +174,10 @@ management_loop(struct ivgmpd *d, unsigned int idle_exit_ms)
 	uint64_t hz = rte_get_timer_hz();
 
 	while (!d->stop) {
-		usleep(10000);
+		usleep(MANAGEMENT_PERIOD_US);
+		pthread_mutex_lock(&d->lock);
+		ivgmpd_membership_poll(d, ivgmpd_now_ms());
+		pthread_mutex_unlock(&d->lock);
 		if (idle_exit_ms == 0)
 			continue;
 		uint64_t rx = ivgmpd_counter_sum(d, WORKER_CTR_lan_rx_packets) +
@@ -210,12 +234,20 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	pthread_mutex_init(&d->lock, NULL);
+	if (rings_create(d) < 0) {
+		fprintf(stderr, "ivgmpd: cannot create rings: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
 	if (ports_start(d) < 0)
 		return 1;
-	if (workers_create(d) < 0 || ivgmpd_state_build(d) < 0) {
+	if (workers_create(d) < 0 || ivgmpd_membership_create(d) < 0 ||
+	    ivgmpd_state_build(d) < 0) {
 		fprintf(stderr, "ivgmpd: cannot build the workers and forwarding state\n");
 		return 1;
 	}
+	/* Announcements are a convenience: run without them rather than not at all. */
+	ivgmpd_announce_open(d);
 	if (ivgmpd_telemetry_register(d) < 0)
 		fprintf(stderr, "ivgmpd: telemetry commands not registered\n");
 
@@ -230,12 +262,16 @@ main(int argc, char **argv)
 	management_loop(d, opt.idle_exit_ms);
 
 	rte_eal_mp_wait_lcore();
+	pthread_mutex_lock(&d->lock);
 	ivgmpd_report_print(d);
+	pthread_mutex_unlock(&d->lock);
+	ivgmpd_announce_close(d);
 	ivgmpd_port_stop(d->lan_port);
 	ivgmpd_port_stop(d->wan_port);
 	for (unsigned int i = 0; i < d->n_workers; i++)
 		worker_free(d->workers[i]);
 	ivgmpd_state_free(d);
+	ivgmpd_membership_free(d);
 	free_mb_mgr(d->mb);
 	conf_free(d->conf);
 	rte_free(d->qsbr);

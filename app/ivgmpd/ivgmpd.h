@@ -7,10 +7,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "conf/conf.h"
 #include "fwd/fwd.h"
+#include "group/group.h"
+#include "igmp/igmp.h"
 #include "worker/worker.h"
 
 #define IVGMPD_MAX_WORKERS 16
@@ -29,17 +34,49 @@ struct ivgmpd {
 	struct esp_sa *sas[CONF_MAX_SAS];
 	uint16_t n_sas;
 	volatile bool stop;
+
+	/* Management plane (main lcore). The lock is held while the main lcore
+	 * works and by telemetry callbacks, which run on their own thread. */
+	pthread_mutex_t lock;
+	struct rte_ring *igmp_ring;         /* workers -> management: IGMP frames */
+	struct rte_ring *source_ring;       /* workers -> management: (S,G) sightings */
+	struct rte_ring *control_tx_ring;   /* management -> worker 0, when no spare queue */
+	int control_txq;                    /* the management lcore's LAN queue, or -1 */
+	uint8_t lan_mac[6];
+	struct igmp_router *igmp;
+	struct group_manager *groups;
+	int announce_fd;
+	bool state_dirty;                   /* rebuild the forwarding snapshot */
+	uint64_t now_ms;                    /* of the current management step */
+	uint64_t igmp_drops[IGMP_VERDICT_MAX];
+	uint64_t control_tx_drops;
 };
 
 /* ivgmpd_port.c */
 int ivgmpd_port_find(const char *name, uint16_t *port);
-int ivgmpd_port_start(uint16_t port, uint16_t n_queues, struct rte_mempool *pool,
-		      bool all_multicast);
+/* RX queues n_rx, TX queues n_rx + 1 when the device has one to spare
+ * (*extra_txq set to it), else n_rx (*extra_txq = -1). */
+int ivgmpd_port_start(uint16_t port, uint16_t n_rx, struct rte_mempool *pool,
+		      bool all_multicast, int *extra_txq);
 void ivgmpd_port_stop(uint16_t port);
 
-/* ivgmpd_state.c: configuration -> SAs and the first forwarding snapshot. */
+/* ivgmpd_state.c: configuration -> SAs; configuration, IGMP and the group
+ * manager -> the forwarding snapshot. */
 int ivgmpd_state_build(struct ivgmpd *d);
+int ivgmpd_state_publish(struct ivgmpd *d);
 void ivgmpd_state_free(struct ivgmpd *d);
+
+/* ivgmpd_membership.c: IGMP router and group manager on the main lcore. */
+uint64_t ivgmpd_now_ms(void);
+int ivgmpd_membership_create(struct ivgmpd *d);
+void ivgmpd_membership_free(struct ivgmpd *d);
+/* One step of the main lcore: drain the rings, run timers, rebuild. */
+void ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms);
+
+/* ivgmpd_announce.c: the local socket of ivgmp-announce. */
+int ivgmpd_announce_open(struct ivgmpd *d);
+void ivgmpd_announce_poll(struct ivgmpd *d, uint64_t now_ms);
+void ivgmpd_announce_close(struct ivgmpd *d);
 
 /* ivgmpd_report.c: counters and SA statistics, for telemetry and the exit report. */
 uint64_t ivgmpd_counter_sum(const struct ivgmpd *d, enum worker_counter id);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <rte_telemetry.h>
 
@@ -41,6 +43,23 @@ ivgmpd_report_print(const struct ivgmpd *d)
 	if (packets)
 		printf("  %-28s %.1f\n", "busy_cycles_per_rx_packet",
 		       (double)ivgmpd_counter_sum(d, WORKER_CTR_busy_cycles) / (double)packets);
+	printf("ivgmpd: membership\n");
+	for (int id = 0; id < IGMP_CTR_MAX; id++) {
+		uint64_t v = igmp_router_counter(d->igmp, (enum igmp_counter)id);
+
+		if (v)
+			printf("  igmp_%-23s %" PRIu64 "\n", igmp_counter_name((enum igmp_counter)id), v);
+	}
+	for (int v = 1; v < IGMP_VERDICT_MAX; v++)
+		if (d->igmp_drops[v])
+			printf("  igmp_drop_%-18s %" PRIu64 "\n",
+			       igmp_verdict_name((enum igmp_verdict)v), d->igmp_drops[v]);
+	for (int id = 0; id < GROUP_CTR_MAX; id++) {
+		uint64_t v = group_manager_counter(d->groups, (enum group_counter)id);
+
+		if (v)
+			printf("  group_%-22s %" PRIu64 "\n", group_counter_name((enum group_counter)id), v);
+	}
 	printf("ivgmpd: security associations\n");
 	for (uint16_t i = 0; i < d->n_sas; i++) {
 		const struct esp_sa *sa = d->sas[i];
@@ -104,13 +123,192 @@ telemetry_sa(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+static void
+add_addr(struct rte_tel_data *data, const char *name, uint32_t addr)
+{
+	char text[INET_ADDRSTRLEN];
+
+	rte_tel_data_add_dict_string(data, name, inet_ntop(AF_INET, &addr, text, sizeof(text)));
+}
+
+struct telemetry_walk {
+	struct rte_tel_data *data;
+	struct igmp_group_view *view;
+	const struct ivgmpd *d;
+	int error;
+};
+
+static bool
+telemetry_igmp_group(void *arg, uint32_t group)
+{
+	struct telemetry_walk *walk = arg;
+	struct igmp_group_view *view = walk->view;
+	struct rte_tel_data *one, *sources;
+	char key[INET_ADDRSTRLEN];
+
+	if (!igmp_router_group_view(walk->d->igmp, group, walk->d->now_ms, view, 256))
+		return true;
+	one = rte_tel_data_alloc();
+	sources = rte_tel_data_alloc();
+	if (one == NULL || sources == NULL) {
+		rte_tel_data_free(one);
+		rte_tel_data_free(sources);
+		walk->error = -ENOMEM;
+		return false;
+	}
+	rte_tel_data_start_dict(one);
+	rte_tel_data_add_dict_string(one, "filter_mode",
+				     view->mode == IGMP_FILTER_INCLUDE ? "include" : "exclude");
+	rte_tel_data_add_dict_u64(one, "group_timer_ms", view->group_timer_ms);
+	rte_tel_data_add_dict_u64(one, "compat_version", view->compat_version);
+	rte_tel_data_start_dict(sources);
+	for (uint16_t i = 0; i < view->n_sources; i++) {
+		char source[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &view->sources[i].addr, source, sizeof(source));
+		rte_tel_data_add_dict_u64(sources, source, view->sources[i].timer_ms);
+	}
+	rte_tel_data_add_dict_container(one, "source_timers_ms", sources, 0);
+	inet_ntop(AF_INET, &group, key, sizeof(key));
+	rte_tel_data_add_dict_container(walk->data, key, one, 0);
+	return true;
+}
+
+static int
+telemetry_igmp(const char *cmd __rte_unused, const char *params __rte_unused,
+	       struct rte_tel_data *data)
+{
+	struct ivgmpd *d = telemetry_daemon;
+	struct telemetry_walk walk = { .d = d };
+	struct rte_tel_data *groups = rte_tel_data_alloc();
+
+	walk.view = malloc(sizeof(*walk.view) + 256 * sizeof(walk.view->sources[0]));
+	if (groups == NULL || walk.view == NULL) {
+		rte_tel_data_free(groups);
+		free(walk.view);
+		return -ENOMEM;
+	}
+	walk.data = groups;
+	rte_tel_data_start_dict(data);
+	rte_tel_data_start_dict(groups);
+	pthread_mutex_lock(&d->lock);
+	rte_tel_data_add_dict_string(data, "querier",
+				     igmp_router_is_querier(d->igmp) ? "self" : "other");
+	add_addr(data, "lan_address", d->conf->lan_addr);
+	for (int id = 0; id < IGMP_CTR_MAX; id++)
+		rte_tel_data_add_dict_u64(data, igmp_counter_name((enum igmp_counter)id),
+					  igmp_router_counter(d->igmp, (enum igmp_counter)id));
+	for (int v = 1; v < IGMP_VERDICT_MAX; v++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "drop_%s", igmp_verdict_name((enum igmp_verdict)v));
+		rte_tel_data_add_dict_u64(data, name, d->igmp_drops[v]);
+	}
+	igmp_router_foreach_group(d->igmp, telemetry_igmp_group, &walk);
+	pthread_mutex_unlock(&d->lock);
+	free(walk.view);
+	rte_tel_data_add_dict_container(data, "groups", groups, 0);
+	return walk.error;
+}
+
+static const char *
+roles_text(uint8_t roles)
+{
+	static const char *const names[] = { "none", "receiver", "sender", "receiver+sender" };
+
+	return names[roles & 3];
+}
+
+static bool
+telemetry_group(void *arg, const struct group_view *view)
+{
+	struct telemetry_walk *walk = arg;
+	struct rte_tel_data *one = rte_tel_data_alloc();
+	uint64_t now = walk->d->now_ms;
+	char key[INET_ADDRSTRLEN];
+
+	if (one == NULL) {
+		walk->error = -ENOMEM;
+		return false;
+	}
+	rte_tel_data_start_dict(one);
+	rte_tel_data_add_dict_string(one, "role", roles_text(view->roles));
+	rte_tel_data_add_dict_string(one, "wanted", roles_text(view->wanted));
+	rte_tel_data_add_dict_string(one, "igmp", roles_text(view->inputs[GROUP_INPUT_IGMP]));
+	rte_tel_data_add_dict_string(one, "config", roles_text(view->inputs[GROUP_INPUT_CONFIG]));
+	rte_tel_data_add_dict_u64(one, "sources", view->n_sources);
+	rte_tel_data_add_dict_u64(one, "announce_receive_ms_left",
+				  view->announce_expiry_ms[0] > now ? view->announce_expiry_ms[0] - now : 0);
+	rte_tel_data_add_dict_u64(one, "announce_send_ms_left",
+				  view->announce_expiry_ms[1] > now ? view->announce_expiry_ms[1] - now : 0);
+	rte_tel_data_add_dict_u64(one, "leave_in_ms",
+				  view->leave_at_ms > now ? view->leave_at_ms - now : 0);
+	inet_ntop(AF_INET, &view->group, key, sizeof(key));
+	rte_tel_data_add_dict_container(walk->data, key, one, 0);
+	return true;
+}
+
+static int
+telemetry_groups(const char *cmd __rte_unused, const char *params __rte_unused,
+		 struct rte_tel_data *data)
+{
+	struct ivgmpd *d = telemetry_daemon;
+	struct telemetry_walk walk = { .d = d, .data = data };
+
+	rte_tel_data_start_dict(data);
+	pthread_mutex_lock(&d->lock);
+	group_manager_foreach(d->groups, telemetry_group, &walk);
+	pthread_mutex_unlock(&d->lock);
+	return walk.error;
+}
+
+static bool
+telemetry_source(void *arg, const struct group_source_view *view)
+{
+	struct telemetry_walk *walk = arg;
+	struct rte_tel_data *one = rte_tel_data_alloc();
+	char key[2 * INET_ADDRSTRLEN + 4], s[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+
+	if (one == NULL) {
+		walk->error = -ENOMEM;
+		return false;
+	}
+	rte_tel_data_start_dict(one);
+	rte_tel_data_add_dict_u64(one, "age_ms", walk->d->now_ms - view->first_seen_ms);
+	rte_tel_data_add_dict_u64(one, "idle_ms", walk->d->now_ms - view->last_seen_ms);
+	snprintf(key, sizeof(key), "(%s,%s)", inet_ntop(AF_INET, &view->source, s, sizeof(s)),
+		 inet_ntop(AF_INET, &view->group, g, sizeof(g)));
+	rte_tel_data_add_dict_container(walk->data, key, one, 0);
+	return true;
+}
+
+static int
+telemetry_sources(const char *cmd __rte_unused, const char *params __rte_unused,
+		  struct rte_tel_data *data)
+{
+	struct ivgmpd *d = telemetry_daemon;
+	struct telemetry_walk walk = { .d = d, .data = data };
+
+	rte_tel_data_start_dict(data);
+	pthread_mutex_lock(&d->lock);
+	group_manager_foreach_source(d->groups, telemetry_source, &walk);
+	pthread_mutex_unlock(&d->lock);
+	return walk.error;
+}
+
 int
 ivgmpd_telemetry_register(struct ivgmpd *d)
 {
 	telemetry_daemon = d;
 	if (rte_telemetry_register_cmd("/ivgmp/stats", telemetry_stats,
-				       "Data path counters summed over workers. No parameters") < 0)
+				       "Data path counters summed over workers. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ivgmp/sa", telemetry_sa,
+				       "Security associations and their counters. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ivgmp/igmp", telemetry_igmp,
+				       "IGMP querier, counters and per-group state. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ivgmp/groups", telemetry_groups,
+				       "Desired VPN role per group and its inputs. No parameters") < 0)
 		return -1;
-	return rte_telemetry_register_cmd("/ivgmp/sa", telemetry_sa,
-					  "Security associations and their counters. No parameters");
+	return rte_telemetry_register_cmd("/ivgmp/sources", telemetry_sources,
+					  "LAN sources discovered from traffic. No parameters");
 }

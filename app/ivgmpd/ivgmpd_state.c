@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The forwarding snapshot is the union of three sources:
+ *   - the configuration: where each group is sent (until the VNOC says so),
+ *     and groups delivered on the LAN whatever the LAN says;
+ *   - IGMP: which groups the LAN wants, from which sources (RFC 3376 6.3);
+ *   - announcements: groups a host announced it receives.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,13 +31,120 @@ sas_create(struct ivgmpd *d)
 	return 0;
 }
 
+/* The groups of a snapshot being built, and the storage behind them. */
+struct state_groups {
+	struct fwd_group_spec *specs;
+	uint32_t n, cap;
+	uint32_t *sources;            /* filter source lists, back to back */
+	uint32_t n_sources, cap_sources;
+	struct igmp_group_view *view; /* scratch for one IGMP group */
+	uint16_t view_cap;
+	struct ivgmpd *d;
+	bool failed;
+};
+
+static struct fwd_group_spec *
+state_group_get(struct state_groups *sg, uint32_t group)
+{
+	for (uint32_t i = 0; i < sg->n; i++)
+		if (sg->specs[i].group == group)
+			return &sg->specs[i];
+	if (sg->n == sg->cap) {
+		uint32_t cap = sg->cap ? 2 * sg->cap : 64;
+		struct fwd_group_spec *specs = realloc(sg->specs, cap * sizeof(*specs));
+
+		if (specs == NULL) {
+			sg->failed = true;
+			return NULL;
+		}
+		sg->specs = specs;
+		sg->cap = cap;
+	}
+	memset(&sg->specs[sg->n], 0, sizeof(sg->specs[0]));
+	sg->specs[sg->n].group = group;
+	return &sg->specs[sg->n++];
+}
+
+/* RFC 3376 6.3: INCLUDE forwards the sources with running timers; EXCLUDE
+ * forwards everything but the sources whose timers ran out. Offsets into
+ * sg->sources are kept until the end, as the array may move. */
+static bool
+state_group_add_igmp(void *arg, uint32_t group)
+{
+	struct state_groups *sg = arg;
+	struct igmp_group_view *view = sg->view;
+	struct fwd_group_spec *spec;
+	enum fwd_filter filter;
+
+	if (!igmp_router_group_view(sg->d->igmp, group, sg->d->now_ms, view, sg->view_cap))
+		return true;
+	spec = state_group_get(sg, group);
+	if (spec == NULL)
+		return false;
+	if (spec->filter == FWD_FILTER_ALL)
+		return true;
+	filter = view->mode == IGMP_FILTER_INCLUDE ? FWD_FILTER_INCLUDE : FWD_FILTER_EXCLUDE;
+	if (sg->n_sources + view->n_sources > sg->cap_sources) {
+		uint32_t cap = 2 * (sg->n_sources + view->n_sources) + 64;
+		uint32_t *sources = realloc(sg->sources, cap * sizeof(*sources));
+
+		if (sources == NULL) {
+			sg->failed = true;
+			return false;
+		}
+		sg->sources = sources;
+		sg->cap_sources = cap;
+	}
+	spec->filter = filter;
+	spec->filter_sources = (const uint32_t *)(uintptr_t)sg->n_sources;
+	for (uint16_t i = 0; i < view->n_sources; i++) {
+		bool running = view->sources[i].timer_ms > 0;
+
+		if (running == (filter == FWD_FILTER_INCLUDE))
+			sg->sources[sg->n_sources++] = view->sources[i].addr;
+	}
+	spec->n_filter_sources = (uint16_t)(sg->n_sources - (uint32_t)(uintptr_t)spec->filter_sources);
+	return true;
+}
+
+static bool
+state_group_add_announced(void *arg, const struct group_view *view)
+{
+	struct state_groups *sg = arg;
+	struct fwd_group_spec *spec;
+
+	if (view->announce_expiry_ms[0] == 0)
+		return true;
+	spec = state_group_get(sg, view->group);
+	if (spec == NULL)
+		return false;
+	spec->filter = FWD_FILTER_ALL;
+	spec->n_filter_sources = 0;
+	return true;
+}
+
+static void
+state_groups_from_conf(struct state_groups *sg, const struct conf *conf)
+{
+	for (uint32_t i = 0; i < conf->n_groups && !sg->failed; i++) {
+		struct fwd_group_spec *spec = state_group_get(sg, conf->groups[i].group);
+
+		if (spec == NULL)
+			return;
+		spec->n_sites = conf->groups[i].n_send_to;
+		spec->sites = conf->groups[i].send_to;
+		spec->filter = conf->groups[i].receive ? FWD_FILTER_ALL : FWD_FILTER_NONE;
+	}
+}
+
 int
-ivgmpd_state_build(struct ivgmpd *d)
+ivgmpd_state_publish(struct ivgmpd *d)
 {
 	const struct conf *conf = d->conf;
 	struct fwd_site sites[CONF_MAX_SITES];
-	struct fwd_group_spec *groups;
 	struct fwd_inbound_spec inbound[CONF_MAX_SAS];
+	struct fwd_boundary boundaries[CONF_MAX_BOUNDARIES];
+	struct state_groups sg = { .d = d, .view_cap = UINT16_MAX };
 	struct fwd_spec spec = {
 		.wan_addr = conf->wan_addr,
 		.outer_ttl = conf->outer_ttl,
@@ -38,13 +152,12 @@ ivgmpd_state_build(struct ivgmpd *d)
 		.wan_mtu = conf->wan_mtu,
 		.n_sites = conf->n_sites,
 		.sites = sites,
-		.n_groups = conf->n_groups,
 		.inbound = inbound,
+		.n_boundaries = conf->n_boundaries,
+		.boundaries = boundaries,
 	};
-	struct fwd_state *state;
+	struct fwd_state *state = NULL;
 
-	if (sas_create(d) < 0)
-		return -1;
 	for (uint16_t i = 0; i < conf->n_sites; i++) {
 		const struct conf_site *cs = &conf->sites[i];
 
@@ -61,22 +174,45 @@ ivgmpd_state_build(struct ivgmpd *d)
 		inbound[spec.n_inbound].site = conf->sas[i].site;
 		spec.n_inbound++;
 	}
-	groups = calloc(conf->n_groups ? conf->n_groups : 1, sizeof(*groups));
-	if (groups == NULL)
-		return -1;
-	for (uint32_t i = 0; i < conf->n_groups; i++) {
-		groups[i].group = conf->groups[i].group;
-		groups[i].receive = conf->groups[i].receive;
-		groups[i].n_sites = conf->groups[i].n_send_to;
-		groups[i].sites = conf->groups[i].send_to;
+	for (uint16_t i = 0; i < conf->n_boundaries; i++) {
+		boundaries[i].addr = conf->boundaries[i].addr;
+		boundaries[i].mask = conf->boundaries[i].mask;
 	}
-	spec.groups = groups;
-	state = fwd_state_create(&spec);
-	free(groups);
+
+	sg.view = malloc(sizeof(*sg.view) + UINT16_MAX * sizeof(sg.view->sources[0]));
+	if (sg.view == NULL)
+		return -1;
+	state_groups_from_conf(&sg, conf);
+	if (d->groups)
+		group_manager_foreach(d->groups, state_group_add_announced, &sg);
+	if (d->igmp)
+		igmp_router_foreach_group(d->igmp, state_group_add_igmp, &sg);
+	if (!sg.failed) {
+		/* Offsets become pointers now that the source array stays put. */
+		for (uint32_t i = 0; i < sg.n; i++)
+			if (sg.specs[i].filter == FWD_FILTER_INCLUDE ||
+			    sg.specs[i].filter == FWD_FILTER_EXCLUDE)
+				sg.specs[i].filter_sources =
+					sg.sources + (uintptr_t)sg.specs[i].filter_sources;
+		spec.n_groups = sg.n;
+		spec.groups = sg.specs;
+		state = fwd_state_create(&spec);
+	}
+	free(sg.specs);
+	free(sg.sources);
+	free(sg.view);
 	if (state == NULL)
 		return -1;
 	fwd_publish(&d->fwd, state);
 	return 0;
+}
+
+int
+ivgmpd_state_build(struct ivgmpd *d)
+{
+	if (sas_create(d) < 0)
+		return -1;
+	return ivgmpd_state_publish(d);
 }
 
 void

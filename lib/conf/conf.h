@@ -24,6 +24,9 @@
 #define CONF_MAX_SAS      1024
 #define CONF_MAX_GROUPS   4096
 #define CONF_ERR_MAX      512
+#define CONF_MAX_BOUNDARIES 16
+#define CONF_MAX_PINNED   64
+#define CONF_PATH_MAX     108   /* sun_path */
 
 /* RFC 4301 5.1.2.1: what the outer header's DF bit is. */
 enum conf_df {
@@ -56,6 +59,27 @@ struct conf_group {
 	unsigned int line;          /* where it was first defined, for errors */
 };
 
+/* An IPv4 prefix, network byte order. */
+struct conf_prefix {
+	uint32_t addr;
+	uint32_t mask;
+};
+
+/* Membership on the LAN (RFC 3376 section 8 names); 0 = the RFC default. */
+struct conf_igmp {
+	uint8_t version;                /* queries sent: 2 or 3 */
+	uint8_t robustness;
+	uint32_t query_interval_ms;
+	uint32_t query_response_ms;
+	uint32_t last_member_interval_ms;
+	uint8_t last_member_count;
+	uint32_t startup_interval_ms;
+	uint8_t startup_count;
+	struct conf_prefix ssm;         /* 232.0.0.0/8 unless set */
+	uint32_t max_groups;
+	uint32_t max_sources;
+};
+
 struct conf {
 	char lan_port[CONF_PORT_MAX];   /* DPDK device name or port number */
 	char wan_port[CONF_PORT_MAX];
@@ -66,6 +90,18 @@ struct conf {
 	enum conf_df outer_df;
 	uint32_t replay_window;         /* default for inbound SAs */
 	uint16_t wan_mtu;               /* largest outer IPv4 packet sent */
+	uint32_t lan_addr;              /* the device on the LAN; 0: never queries */
+
+	struct conf_igmp igmp;
+	uint16_t n_boundaries;          /* administrative scope: never crosses the VPN */
+	struct conf_prefix boundaries[CONF_MAX_BOUNDARIES];
+	uint16_t n_pinned;              /* pre-defined groups, answered as a host */
+	uint32_t pinned[CONF_MAX_PINNED];
+	uint32_t source_idle_ms;        /* a discovered LAN source expires */
+	uint32_t vpn_leave_hold_ms;     /* hysteresis before a VPN role is given up */
+	uint32_t igmp_rate;             /* IGMP frames per second a worker hands over */
+	uint32_t source_report_rate;    /* new-source reports per second per worker */
+	char announce_socket[CONF_PATH_MAX];
 
 	uint16_t n_sites;
 	struct conf_site sites[CONF_MAX_SITES];
@@ -92,5 +128,15 @@ int conf_site_find(const struct conf *conf, const char *name);
 int conf_parse_ipv4(const char *s, uint32_t *addr_be);
 int conf_parse_mac(const char *s, uint8_t mac[6]);
 int conf_parse_hex(const char *s, uint8_t *out, size_t out_len);
+/* "A.B.C.D/LEN"; the address must have no bits outside the mask. */
+int conf_parse_prefix(const char *s, struct conf_prefix *prefix);
+/* "125", "125s", "1500ms": a duration in milliseconds (seconds by default). */
+int conf_parse_duration(const char *s, uint32_t *ms);
+
+static inline bool
+conf_prefix_match(const struct conf_prefix *p, uint32_t addr_be)
+{
+	return (addr_be & p->mask) == p->addr;
+}
 
 #endif

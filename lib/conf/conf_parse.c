@@ -6,20 +6,11 @@
 #include <string.h>
 
 #include "pkt/pkt.h"
-#include "conf.h"
+#include "conf_private.h"
 
 #define CONF_MAX_WORDS (CONF_MAX_SITES + 8)
 
-/* Where the parser is, so every refusal can say "FILE:LINE: reason". */
-struct conf_cursor {
-	struct conf *conf;
-	const char *name;
-	unsigned int line;
-	char *err;
-	size_t err_len;
-};
-
-static int __attribute__((format(printf, 2, 3)))
+int
 conf_fail(struct conf_cursor *cur, const char *fmt, ...)
 {
 	char reason[CONF_ERR_MAX];
@@ -35,8 +26,8 @@ conf_fail(struct conf_cursor *cur, const char *fmt, ...)
 	return -1;
 }
 
-static int
-parse_u64(const char *s, uint64_t *v)
+int
+conf_parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
@@ -60,7 +51,7 @@ static int
 parse_ranged(struct conf_cursor *cur, const char *what, const char *s,
 	     uint64_t min, uint64_t max, uint64_t *v)
 {
-	if (parse_u64(s, v) < 0 || *v < min || *v > max)
+	if (conf_parse_u64(s, v) < 0 || *v < min || *v > max)
 		return conf_fail(cur, "%s '%s' is not a number from %llu to %llu", what, s,
 				 (unsigned long long)min, (unsigned long long)max);
 	return 0;
@@ -226,7 +217,7 @@ parse_sa(struct conf_cursor *cur, char **argv, int argc)
 	sa->site = (uint16_t)site;
 	if (strcmp(argv[3], "spi") != 0)
 		return conf_fail(cur, "expected 'spi' after the site, got '%s'", argv[3]);
-	if (parse_u64(argv[4], &spi) < 0 || spi > UINT32_MAX)
+	if (conf_parse_u64(argv[4], &spi) < 0 || spi > UINT32_MAX)
 		return conf_fail(cur, "SPI '%s' is not a 32-bit number", argv[4]);
 	if (spi < 256)
 		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
@@ -341,11 +332,14 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 	/* The rest are "keyword value". */
 	if (strcmp(key, "wan-address") && strcmp(key, "wan-nexthop-mac") &&
 	    strcmp(key, "outer-ttl") && strcmp(key, "outer-df") &&
-	    strcmp(key, "replay-window") && strcmp(key, "wan-mtu"))
+	    strcmp(key, "replay-window") && strcmp(key, "wan-mtu") &&
+	    !conf_membership_knows(key))
 		return conf_fail(cur, "unknown keyword '%s'", key);
 	if (argc != 2)
 		return conf_fail(cur, argc < 2 ? "missing argument: '%s' needs a value"
 					      : "'%s' takes one value", key);
+	if (conf_membership_knows(key))
+		return conf_membership_parse(cur, key, argv[1]);
 	if (strcmp(key, "wan-address") == 0) {
 		if (parse_addr(cur, "wan-address", argv[1], &conf->wan_addr) < 0)
 			return -1;
@@ -524,6 +518,7 @@ conf_new(void)
 	conf->outer_df = CONF_DF_COPY;
 	conf->replay_window = ESP_REPLAY_WINDOW_DEFAULT;
 	conf->wan_mtu = 1500;
+	conf_membership_defaults(conf);
 	return conf;
 }
 

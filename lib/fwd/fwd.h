@@ -36,11 +36,28 @@ struct fwd_site {
 	struct esp_sa *sa_out;      /* what we encrypt with for this site */
 };
 
+/* Which sources of a group the LAN wants (RFC 3376 6.3). */
+enum fwd_filter {
+	FWD_FILTER_NONE,            /* the LAN wants nothing of it */
+	FWD_FILTER_ALL,             /* every source (configured, announced) */
+	FWD_FILTER_INCLUDE,         /* only filter_sources */
+	FWD_FILTER_EXCLUDE,         /* every source but filter_sources */
+};
+
 struct fwd_group {
 	uint32_t group;             /* network byte order; 0 marks an empty slot */
-	bool receive;               /* the LAN wants what remote sites send */
+	enum fwd_filter filter;     /* what is delivered on the LAN */
 	uint16_t n_sites;
+	uint16_t n_filter_sources;
 	const uint16_t *sites;      /* indices in fwd_state.sites */
+	const uint32_t *filter_sources; /* network byte order */
+};
+
+/* Administrative scope: a group inside one never crosses the VPN. */
+#define FWD_MAX_BOUNDARIES 16
+struct fwd_boundary {
+	uint32_t addr;
+	uint32_t mask;
 };
 
 struct fwd_spi_slot {
@@ -61,14 +78,19 @@ struct fwd_state {
 	uint32_t spi_mask;
 	struct fwd_spi_slot *spis;
 	uint16_t *site_lists;       /* storage behind fwd_group.sites */
+	uint32_t *source_lists;     /* storage behind fwd_group.filter_sources */
+	uint16_t n_boundaries;
+	struct fwd_boundary boundaries[FWD_MAX_BOUNDARIES];
 };
 
 /* What a snapshot is built from. */
 struct fwd_group_spec {
 	uint32_t group;
-	bool receive;
+	enum fwd_filter filter;
 	uint16_t n_sites;
 	const uint16_t *sites;
+	uint16_t n_filter_sources;
+	const uint32_t *filter_sources;  /* any order */
 };
 
 struct fwd_inbound_spec {
@@ -87,6 +109,8 @@ struct fwd_spec {
 	const struct fwd_group_spec *groups;
 	uint32_t n_inbound;
 	const struct fwd_inbound_spec *inbound;
+	uint16_t n_boundaries;
+	const struct fwd_boundary *boundaries;
 };
 
 /* Build a snapshot; NULL when out of memory or the spec is inconsistent
@@ -125,6 +149,31 @@ fwd_spi_lookup(const struct fwd_state *state, uint32_t spi)
 		if (s->spi == 0)
 			return NULL;
 	}
+}
+
+/* Does the LAN want source's traffic to this group? */
+static inline bool
+fwd_group_wants(const struct fwd_group *g, uint32_t source)
+{
+	bool listed = false;
+
+	if (g->filter == FWD_FILTER_ALL)
+		return true;
+	if (g->filter == FWD_FILTER_NONE)
+		return false;
+	/* Lists are short (hosts name a few sources): a linear scan wins. */
+	for (uint16_t i = 0; i < g->n_filter_sources; i++)
+		listed |= g->filter_sources[i] == source;
+	return g->filter == FWD_FILTER_INCLUDE ? listed : !listed;
+}
+
+static inline bool
+fwd_scope_blocks(const struct fwd_state *state, uint32_t group)
+{
+	for (uint16_t i = 0; i < state->n_boundaries; i++)
+		if ((group & state->boundaries[i].mask) == state->boundaries[i].addr)
+			return true;
+	return false;
 }
 
 /* Where the current snapshot is published. */

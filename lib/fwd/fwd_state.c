@@ -19,6 +19,7 @@ static int
 groups_fill(struct fwd_state *state, const struct fwd_spec *spec)
 {
 	uint16_t *next = state->site_lists;
+	uint32_t *next_source = state->source_lists;
 
 	for (uint32_t i = 0; i < spec->n_groups; i++) {
 		const struct fwd_group_spec *gs = &spec->groups[i];
@@ -37,12 +38,19 @@ groups_fill(struct fwd_state *state, const struct fwd_spec *spec)
 		for (uint16_t j = 0; j < gs->n_sites; j++)
 			if (gs->sites[j] >= spec->n_sites || spec->sites[gs->sites[j]].sa_out == NULL)
 				return -1;
-		memcpy(next, gs->sites, gs->n_sites * sizeof(*next));
+		if (gs->n_sites)
+			memcpy(next, gs->sites, gs->n_sites * sizeof(*next));
+		if (gs->n_filter_sources)
+			memcpy(next_source, gs->filter_sources,
+			       gs->n_filter_sources * sizeof(*next_source));
 		g->group = gs->group;
-		g->receive = gs->receive;
+		g->filter = gs->filter;
 		g->n_sites = gs->n_sites;
 		g->sites = next;
+		g->n_filter_sources = gs->n_filter_sources;
+		g->filter_sources = next_source;
 		next += gs->n_sites;
+		next_source += gs->n_filter_sources;
 	}
 	return 0;
 }
@@ -77,12 +85,22 @@ fwd_state_create(const struct fwd_spec *spec)
 	struct fwd_state *state = calloc(1, sizeof(*state));
 	uint32_t n_groups = table_size(spec->n_groups);
 	uint32_t n_spis = table_size(spec->n_inbound);
-	size_t n_list = 0;
+	size_t n_list = 0, n_source_list = 0;
 
 	if (state == NULL)
 		return NULL;
-	for (uint32_t i = 0; i < spec->n_groups; i++)
+	if (spec->n_boundaries > FWD_MAX_BOUNDARIES) {
+		free(state);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < spec->n_groups; i++) {
 		n_list += spec->groups[i].n_sites;
+		n_source_list += spec->groups[i].n_filter_sources;
+	}
+	state->n_boundaries = spec->n_boundaries;
+	if (spec->n_boundaries)
+		memcpy(state->boundaries, spec->boundaries,
+		       spec->n_boundaries * sizeof(*state->boundaries));
 	state->wan_addr = spec->wan_addr;
 	state->outer_ttl = spec->outer_ttl;
 	state->outer_df = spec->outer_df;
@@ -94,7 +112,10 @@ fwd_state_create(const struct fwd_spec *spec)
 	state->groups = calloc(n_groups, sizeof(*state->groups));
 	state->spis = calloc(n_spis, sizeof(*state->spis));
 	state->site_lists = calloc(n_list ? n_list : 1, sizeof(*state->site_lists));
-	if (!state->sites || !state->groups || !state->spis || !state->site_lists)
+	state->source_lists = calloc(n_source_list ? n_source_list : 1,
+				     sizeof(*state->source_lists));
+	if (!state->sites || !state->groups || !state->spis || !state->site_lists ||
+	    !state->source_lists)
 		goto fail;
 	if (spec->n_sites)
 		memcpy(state->sites, spec->sites, spec->n_sites * sizeof(*state->sites));
@@ -115,5 +136,6 @@ fwd_state_free(struct fwd_state *state)
 	free(state->groups);
 	free(state->spis);
 	free(state->site_lists);
+	free(state->source_lists);
 	free(state);
 }

@@ -115,25 +115,31 @@ entry_delete(struct group_manager *gm, struct group_entry *e)
 /*
  * Hysteresis: a role wished for is taken at once (a receiver waits for
  * nothing); a role no longer wished for is kept leave_hold_ms, and dropped
- * only if nobody wished for it again meanwhile.
+ * only if nobody wished for it again meanwhile. Each role has its own hold
+ * time: one role going must not cut short the hold of the other.
  */
 void
 group_entry_evaluate(struct group_manager *gm, struct group_entry *e, uint64_t now_ms)
 {
 	uint8_t wanted = entry_wanted(e, now_ms);
 	uint8_t old = e->roles;
-	uint8_t unwanted = e->roles & ~wanted;
 	uint32_t group;
 	uint8_t roles;
 
-	e->roles |= wanted;
-	if (unwanted == 0) {
-		e->leave_at_ms = 0;
-	} else if (e->leave_at_ms == 0) {
-		e->leave_at_ms = now_ms + gm->cfg.leave_hold_ms;
-	} else if (now_ms >= e->leave_at_ms) {
-		e->roles &= wanted;
-		e->leave_at_ms = 0;
+	for (int slot = 0; slot < 2; slot++) {
+		uint8_t role = slot ? GROUP_ROLE_SENDER : GROUP_ROLE_RECEIVER;
+
+		if (wanted & role) {
+			e->roles |= role;
+			e->leave_at_ms[slot] = 0;
+		} else if (!(e->roles & role)) {
+			continue;
+		} else if (e->leave_at_ms[slot] == 0) {
+			e->leave_at_ms[slot] = now_ms + gm->cfg.leave_hold_ms;
+		} else if (now_ms >= e->leave_at_ms[slot]) {
+			e->roles &= (uint8_t)~role;
+			e->leave_at_ms[slot] = 0;
+		}
 	}
 	if (e->roles != old)
 		gm->counters[GROUP_CTR_role_changes]++;
@@ -187,6 +193,16 @@ min_deadline(uint64_t a, uint64_t b)
 	return (b != 0 && b < a) ? b : a;
 }
 
+/* When the first role will be given up; 0 when none. */
+static uint64_t
+entry_leave_at(const struct group_entry *e)
+{
+	uint64_t next = min_deadline(UINT64_MAX, e->leave_at_ms[0]);
+
+	next = min_deadline(next, e->leave_at_ms[1]);
+	return next == UINT64_MAX ? 0 : next;
+}
+
 uint64_t
 group_manager_next_deadline(const struct group_manager *gm)
 {
@@ -197,7 +213,8 @@ group_manager_next_deadline(const struct group_manager *gm)
 	for (uint32_t i = 0; i < gm->n_groups; i++) {
 		const struct group_entry *e = &gm->groups[i];
 
-		next = min_deadline(next, e->leave_at_ms);
+		next = min_deadline(next, e->leave_at_ms[0]);
+		next = min_deadline(next, e->leave_at_ms[1]);
 		next = min_deadline(next, e->announce_expiry_ms[0]);
 		next = min_deadline(next, e->announce_expiry_ms[1]);
 	}
@@ -213,7 +230,7 @@ group_manager_foreach(const struct group_manager *gm,
 		struct group_view v = {
 			.group = e->group,
 			.roles = e->roles,
-			.leave_at_ms = e->leave_at_ms,
+			.leave_at_ms = entry_leave_at(e),
 			.n_sources = e->n_sources,
 		};
 

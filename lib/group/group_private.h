@@ -13,7 +13,7 @@ struct group_entry {
 	uint8_t inputs[GROUP_INPUT_MAX];
 	uint64_t announce_expiry_ms[2];
 	uint8_t roles;
-	uint64_t leave_at_ms;
+	uint64_t leave_at_ms[2];  /* per role, as the announcement slots; 0 when none */
 	uint32_t n_sources;
 };
 

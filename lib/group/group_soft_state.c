@@ -172,7 +172,7 @@ group_manager_tick(struct group_manager *gm, uint64_t now_ms)
 				changed = true;
 			}
 		}
-		if (e->leave_at_ms || changed)
+		if (e->leave_at_ms[0] || e->leave_at_ms[1] || changed)
 			group_entry_evaluate(gm, e, now_ms);
 	}
 	if (changed && gm->ops.state_changed)

@@ -40,7 +40,13 @@
 	X(lan_drop_multi_segment)                                            \
 	X(lan_drop_unicast)                                                  \
 	X(lan_drop_link_local)                                               \
+	X(lan_drop_scope_boundary)                                           \
 	X(lan_igmp)                                                          \
+	X(lan_igmp_rate_limited)                                             \
+	X(lan_igmp_ring_full)                                                \
+	X(source_reports)                                                    \
+	X(source_reports_rate_limited)                                       \
+	X(source_reports_ring_full)                                          \
 	X(lan_drop_no_group)                                                 \
 	X(lan_drop_too_big)                                                  \
 	X(esp_out_copies)                                                    \
@@ -73,9 +79,11 @@
 	X(inner_drop_not_multicast)                                          \
 	X(inner_drop_link_local)                                             \
 	X(inner_drop_ttl_expired)                                            \
+	X(inner_drop_scope_boundary)                                         \
 	X(inner_drop_not_wanted)                                             \
 	X(lan_tx_packets)                                                    \
 	X(lan_drop_tx_full)                                                  \
+	X(control_tx_packets)                                                \
 	X(busy_cycles)                                                       \
 	X(busy_bursts)
 
@@ -105,6 +113,30 @@ struct worker_config {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_thread_id;
 	const volatile bool *stop;
+	/* To the management lcore: IGMP frames (mbufs) and (S,G) sightings
+	 * (uint64_t source << 32 | group). Multi-producer, single-consumer. */
+	struct rte_ring *igmp_ring;
+	struct rte_ring *source_ring;
+	uint32_t igmp_rate;             /* IGMP frames handed over per second, at most */
+	uint32_t source_report_rate;    /* sightings reported per second, at most */
+	/* Frames the management lcore sends through this worker's LAN queue,
+	 * when the port has no TX queue to spare for it; else NULL. */
+	struct rte_ring *control_tx_ring;
+};
+
+/* A token bucket: at most rate events a second, bursts of rate. */
+struct worker_rate_limit {
+	uint64_t tokens;
+	uint64_t last_tsc;
+	uint64_t rate;
+};
+
+/* Each (S,G) is reported at most once a second: a direct-mapped cache of
+ * what was reported when. Collisions only cost an extra report. */
+#define WORKER_SOURCE_CACHE 1024
+struct worker_source_seen {
+	uint64_t key;
+	uint64_t tsc;
 };
 
 /* Private per-job state, indexed like the job manager's own job array. */
@@ -119,7 +151,12 @@ struct worker {
 	struct worker_config cfg;
 	IMB_MGR *mb;
 	uint16_t ip_id;
+	uint64_t now_tsc;               /* read once per burst */
+	uint64_t tsc_hz;
+	struct worker_rate_limit igmp_limit;
+	struct worker_rate_limit source_limit;
 	struct worker_counters counters;
+	struct worker_source_seen source_seen[WORKER_SOURCE_CACHE];
 	struct worker_job jobs[IMB_MAX_JOBS];
 } __rte_cache_aligned;
 

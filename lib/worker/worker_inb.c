@@ -108,8 +108,12 @@ inb_deliver_prepare(struct worker *w, const struct fwd_state *state,
 		worker_count(w, WORKER_CTR_inner_drop_link_local);
 		return false;
 	}
+	if (fwd_scope_blocks(state, info.dst)) {
+		worker_count(w, WORKER_CTR_inner_drop_scope_boundary);
+		return false;
+	}
 	group = fwd_group_lookup(state, info.dst);
-	if (group == NULL || !group->receive) {
+	if (group == NULL || !fwd_group_wants(group, info.src)) {
 		worker_count(w, WORKER_CTR_inner_drop_not_wanted);
 		return false;
 	}

@@ -3,7 +3,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
-#include "worker.h"
+#include "worker_private.h"
 
 struct worker *
 worker_create(const struct worker_config *cfg, int socket)
@@ -42,7 +42,8 @@ worker_free(struct worker *w)
  *   1. read the current forwarding snapshot,
  *   2. LAN RX burst -> worker_lan_burst (classify, lookup, encrypt per site, WAN TX),
  *   3. WAN RX burst -> worker_wan_burst (ESP, decrypt, verify, LAN TX),
- *   4. report a quiescent state: from here on this lcore holds no snapshot.
+ *   4. send what the management lcore queued for the LAN (IGMP queries),
+ *   5. report a quiescent state: from here on this lcore holds no snapshot.
  */
 int
 worker_loop(void *arg)
@@ -51,12 +52,14 @@ worker_loop(void *arg)
 	const struct worker_config *cfg = &w->cfg;
 	struct rte_mbuf *pkts[WORKER_BURST];
 
+	worker_control_init(w, rte_get_tsc_hz(), rte_rdtsc());
 	rte_rcu_qsbr_thread_online(cfg->qsbr, cfg->qsbr_thread_id);
 	while (!*cfg->stop) {
 		const struct fwd_state *state = fwd_current(cfg->fwd);
 		uint64_t start = rte_rdtsc();
 		uint16_t n_lan, n_wan;
 
+		w->now_tsc = start;
 		n_lan = rte_eth_rx_burst(cfg->lan_port, cfg->lan_queue, pkts, WORKER_BURST);
 		if (n_lan)
 			worker_lan_burst(w, state, pkts, n_lan);
@@ -67,6 +70,8 @@ worker_loop(void *arg)
 			w->counters.c[WORKER_CTR_busy_cycles] += rte_rdtsc() - start;
 			w->counters.c[WORKER_CTR_busy_bursts]++;
 		}
+		if (cfg->control_tx_ring)
+			worker_control_tx(w);
 		rte_rcu_qsbr_quiescent(cfg->qsbr, cfg->qsbr_thread_id);
 	}
 	rte_rcu_qsbr_thread_offline(cfg->qsbr, cfg->qsbr_thread_id);

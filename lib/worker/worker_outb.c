@@ -33,8 +33,14 @@ outer_ip_len(const struct outb_packet *p, bool udp_encap)
 			  ESP_HDR_LEN + ESP_IV_LEN + p->payload_len + ESP_ICV_LEN);
 }
 
+enum outb_verdict {
+	OUTB_SEND,          /* p is filled: encrypt a copy per site */
+	OUTB_DROP,          /* counted; the caller frees m */
+	OUTB_HANDED_OVER,   /* m went to the management lcore */
+};
+
 /* Is m a multicast data packet this site sends? Fills p when it is. */
-static bool
+static enum outb_verdict
 outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *m,
 	      struct outb_packet *p)
 {
@@ -45,30 +51,37 @@ outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *
 
 	if (unlikely(m->nb_segs > 1)) {
 		worker_count(w, WORKER_CTR_lan_drop_multi_segment);
-		return false;
+		return OUTB_DROP;
 	}
 	verdict = pkt_ipv4_parse(frame, m->data_len, &info);
 	if (unlikely(verdict != PKT_OK)) {
 		worker_count(w, worker_parse_drop_counter(verdict, true));
-		return false;
+		return OUTB_DROP;
 	}
 	if (info.proto == PKT_IPPROTO_IGMP) {
-		/* Membership is the management lcore's business (next release). */
-		worker_count(w, WORKER_CTR_lan_igmp);
-		return false;
+		/* Membership is the management lcore's business. */
+		m->l2_len = info.l2_len;
+		m->l3_len = info.l3_len;
+		return worker_igmp_punt(w, m) ? OUTB_HANDED_OVER : OUTB_DROP;
 	}
 	if (!pkt_ipv4_is_multicast(info.dst)) {
 		worker_count(w, WORKER_CTR_lan_drop_unicast);
-		return false;
+		return OUTB_DROP;
 	}
 	if (pkt_ipv4_is_link_local_multicast(info.dst)) {
 		worker_count(w, WORKER_CTR_lan_drop_link_local);
-		return false;
+		return OUTB_DROP;
 	}
+	if (fwd_scope_blocks(state, info.dst)) {
+		worker_count(w, WORKER_CTR_lan_drop_scope_boundary);
+		return OUTB_DROP;
+	}
+	/* Source discovery (paper 3.2): a sender says nothing, its traffic does. */
+	worker_source_note(w, info.src, info.dst);
 	p->group = fwd_group_lookup(state, info.dst);
 	if (p->group == NULL || p->group->n_sites == 0) {
 		worker_count(w, WORKER_CTR_lan_drop_no_group);
-		return false;
+		return OUTB_DROP;
 	}
 
 	p->m = m;
@@ -85,9 +98,9 @@ outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *
 		     RTE_ETHER_HDR_LEN + outer_ip_len(p, true) >
 		     rte_pktmbuf_data_room_size(w->cfg.pool) - RTE_PKTMBUF_HEADROOM)) {
 		worker_count(w, WORKER_CTR_lan_drop_too_big);
-		return false;
+		return OUTB_DROP;
 	}
-	return true;
+	return OUTB_SEND;
 }
 
 /* Ethernet, outer IPv4 (RFC 4303 tunnel mode) and, behind NAT, UDP 4500
@@ -212,10 +225,16 @@ worker_lan_burst(struct worker *w, const struct fwd_state *state,
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		if (outb_classify(w, state, pkts[i], &send[n_send]))
+		switch (outb_classify(w, state, pkts[i], &send[n_send])) {
+		case OUTB_SEND:
 			n_send++;
-		else
+			break;
+		case OUTB_DROP:
 			done[n_done++] = pkts[i];
+			break;
+		case OUTB_HANDED_OVER:
+			break;
+		}
 	}
 	if (n_send)
 		outb_encrypt(w, state, send, n_send, &tx);

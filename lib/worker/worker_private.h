@@ -50,4 +50,13 @@ worker_tx(struct worker *w, uint16_t port, uint16_t queue, struct rte_mbuf **pkt
 	}
 }
 
+/* worker_control.c */
+void worker_control_init(struct worker *w, uint64_t tsc_hz, uint64_t now_tsc);
+/* Hand an IGMP frame over; false (counted) when m stays with the caller. */
+bool worker_igmp_punt(struct worker *w, struct rte_mbuf *m);
+/* A multicast packet from source to group crossed the LAN port. */
+void worker_source_note(struct worker *w, uint32_t source, uint32_t group);
+/* Send what the management lcore queued for this worker's LAN queue. */
+void worker_control_tx(struct worker *w);
+
 #endif
