@@ -157,9 +157,13 @@ void
 group_manager_input_set(struct group_manager *gm, enum group_input input, uint32_t group,
 			uint8_t roles, uint64_t now_ms)
 {
-	struct group_entry *e = roles ? group_entry_get(gm, group) : group_entry_find(gm, group);
+	struct group_entry *e;
 
-	if (e == NULL || input >= GROUP_INPUT_MAX)
+	if (input >= GROUP_INPUT_MAX)
+		return;
+	roles &= GROUP_ROLE_RECEIVER | GROUP_ROLE_SENDER;
+	e = roles ? group_entry_get(gm, group) : group_entry_find(gm, group);
+	if (e == NULL)
 		return;
 	e->inputs[input] = roles;
 	group_entry_evaluate(gm, e, now_ms);
