@@ -70,7 +70,7 @@ ivgmpd_report_print(const struct ivgmpd *d)
 			       sa->stats.packets, sa->stats.icv_failures, sa->stats.replay_drops);
 		else
 			printf("  out spi 0x%08x to   %-8s packets %" PRIu64 " expired_drops %" PRIu64
-			       "\n", sa->spi, sa_peer(d, i), sa->seq_out, sa->stats.expired_drops);
+			       "\n", sa->spi, sa_peer(d, i), esp_outb_packets(sa), sa->stats.expired_drops);
 	}
 	fflush(stdout);
 }
@@ -113,6 +113,7 @@ telemetry_sa(const char *cmd __rte_unused, const char *params __rte_unused,
 			rte_tel_data_add_dict_u64(one, "icv_failures", sa->stats.icv_failures);
 			rte_tel_data_add_dict_u64(one, "replay_drops", sa->stats.replay_drops);
 		} else {
+			rte_tel_data_add_dict_u64(one, "packets", esp_outb_packets(sa));
 			rte_tel_data_add_dict_u64(one, "seq", sa->seq_out);
 			rte_tel_data_add_dict_u64(one, "bytes", sa->bytes_out);
 			rte_tel_data_add_dict_u64(one, "expired_drops", sa->stats.expired_drops);

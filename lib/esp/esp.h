@@ -127,6 +127,15 @@ void esp_outb_trailer_write(uint8_t *inner, uint32_t inner_len);
  * the lifetime is. */
 uint64_t esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, uint64_t bytes);
 
+/* Packets an outbound SA has carried: every number handed out was either
+ * sent or refused and counted in expired_drops. */
+static inline uint64_t
+esp_outb_packets(const struct esp_sa *sa)
+{
+	return __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&sa->stats.expired_drops, __ATOMIC_RELAXED);
+}
+
 /* Write the ESP header and IV at esp and fill job to encrypt payload_len bytes
  * of payload (from esp_outb_payload_len) into esp + ESP_HDR_LEN + ESP_IV_LEN,
  * ICV after it. Total ESP length: ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN. */

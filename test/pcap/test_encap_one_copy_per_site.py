@@ -7,8 +7,9 @@ one ESP tunnel packet per remote site of the group, and nothing else leaves.
 LAN input: UDP to 239.1.1.1 (sites B C D) and 239.2.2.2 (B E) in sizes that
 make every ESP padding length 0..3, a 1400-byte frame, the largest packet the
 WAN MTU allows, IPv4 options, an 802.1Q tag, Ethernet padding, DSCP/ECN and
-DF, then a train of 70 spanning several bursts; mixed with what must not leave: an unknown group, 224.0.0.x, unicast,
-ARP, IPv6, malformed IPv4 and a packet too big for the WAN MTU.
+DF, then a train of 70 spanning several bursts; mixed with what must not
+leave: an unknown group, 224.0.0.x, unicast, ARP, IPv6, malformed IPv4 and a
+packet one byte too big for the WAN MTU.
 
 Checked on wan_out.pcap, frame by frame: outer MACs and addresses, TTL 64,
 header checksum, ESP or UDP 4500 with zero checksum per site, the site's
