@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
 
-#include "esp.h"
+#include "esp_gcm.h"
 
 #define ESP_INB_MIN_LEN (ESP_HDR_LEN + ESP_IV_LEN + ESP_TRAILER_LEN + ESP_ICV_LEN)
 
@@ -9,7 +9,7 @@ enum esp_inb_verdict
 esp_inb_job_fill(IMB_JOB *job, struct esp_sa *sa, uint8_t *esp,
 		 uint32_t esp_len, struct esp_job_scratch *scratch)
 {
-	uint32_t spi_be, seq_lo_be, seq_hi_be;
+	uint32_t seq_lo_be;
 	uint32_t ct_len;
 	uint64_t seq;
 
@@ -30,38 +30,9 @@ esp_inb_job_fill(IMB_JOB *job, struct esp_sa *sa, uint8_t *esp,
 		return ESP_INB_EXPIRED;
 	}
 
-	memcpy(&spi_be, esp, 4);
-	seq_hi_be = __builtin_bswap32((uint32_t)(seq >> 32));
-	memcpy(scratch->nonce, sa->salt, ESP_SALT_LEN);
-	memcpy(scratch->nonce + ESP_SALT_LEN, esp + ESP_HDR_LEN, ESP_IV_LEN);
-	memcpy(scratch->aad, &spi_be, 4);
-	if (sa->esn) {
-		memcpy(scratch->aad + 4, &seq_hi_be, 4);
-		memcpy(scratch->aad + 8, &seq_lo_be, 4);
-	} else {
-		memcpy(scratch->aad + 4, &seq_lo_be, 4);
-	}
-	scratch->seq = seq;
-
-	job->cipher_mode = IMB_CIPHER_GCM;
-	job->hash_alg = IMB_AUTH_AES_GMAC;
-	job->cipher_direction = IMB_DIR_DECRYPT;
-	job->chain_order = IMB_ORDER_HASH_CIPHER;
-	job->enc_keys = &sa->key;
-	job->dec_keys = &sa->key;
-	job->key_len_in_bytes = esp_aead_key_len(sa->aead);
-	job->src = esp + ESP_HDR_LEN + ESP_IV_LEN;
-	job->dst = esp + ESP_HDR_LEN + ESP_IV_LEN;
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->msg_len_to_cipher_in_bytes = ct_len;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = ct_len;
-	job->iv = scratch->nonce;
-	job->iv_len_in_bytes = 12;
-	job->u.GCM.aad = scratch->aad;
-	job->u.GCM.aad_len_in_bytes = sa->esn ? 12 : 8;
-	job->auth_tag_output = scratch->icv;
-	job->auth_tag_output_len_in_bytes = ESP_ICV_LEN;
+	esp_gcm_job_fill(job, sa, seq, esp, esp + ESP_HDR_LEN + ESP_IV_LEN,
+			 esp + ESP_HDR_LEN + ESP_IV_LEN, ct_len, scratch->icv, IMB_DIR_DECRYPT,
+			 scratch);
 	return ESP_INB_OK;
 }
 

@@ -39,6 +39,19 @@ enum outb_verdict {
 	OUTB_HANDED_OVER,   /* m went to the management lcore */
 };
 
+/* Does the ESP copy fit the WAN MTU and a copy mbuf? Sites behind NAT add
+ * a UDP header: checked per copy, so that plain-ESP sites keep the 8 bytes. */
+static inline bool
+outb_copy_fits(const struct worker *w, const struct fwd_state *state,
+	       const struct outb_packet *p, bool udp_encap)
+{
+	uint16_t len = outer_ip_len(p, udp_encap);
+
+	return len <= state->wan_mtu &&
+	       RTE_ETHER_HDR_LEN + len <=
+	       rte_pktmbuf_data_room_size(w->cfg.pool) - RTE_PKTMBUF_HEADROOM;
+}
+
 /* Is m a multicast data packet this site sends? Fills p when it is. */
 static enum outb_verdict
 outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *m,
@@ -94,9 +107,7 @@ outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *
 	 * the copy must fit its mbuf and the WAN MTU (no outer fragmentation). */
 	room_after = (uint32_t)(m->buf_len - m->data_off) - info.l2_len - info.ip_total_len;
 	if (unlikely(room_after < (uint32_t)(p->payload_len - p->inner_len) ||
-		     outer_ip_len(p, true) > state->wan_mtu ||
-		     RTE_ETHER_HDR_LEN + outer_ip_len(p, true) >
-		     rte_pktmbuf_data_room_size(w->cfg.pool) - RTE_PKTMBUF_HEADROOM)) {
+		     !outb_copy_fits(w, state, p, false))) {
 		worker_count(w, WORKER_CTR_lan_drop_too_big);
 		return OUTB_DROP;
 	}
@@ -191,9 +202,15 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 		}
 		for (uint16_t j = 0; j < n_sites; j++) {
 			const struct fwd_site *site = &state->sites[p->group->sites[j]];
-			uint64_t seq = esp_outb_seq_reserve(site->sa_out, 1, p->inner_len);
+			uint64_t seq;
 			uint8_t *esp;
 
+			if (unlikely(site->udp_encap && !outb_copy_fits(w, state, p, true))) {
+				worker_count(w, WORKER_CTR_lan_drop_too_big);
+				rte_pktmbuf_free(copies[j]);
+				continue;
+			}
+			seq = esp_outb_seq_reserve(site->sa_out, 1, p->inner_len);
 			if (unlikely(seq == 0)) {
 				worker_count(w, WORKER_CTR_esp_out_drop_sa_expired);
 				rte_pktmbuf_free(copies[j]);

@@ -73,6 +73,7 @@ struct harness {
 	unsigned int n_sent;
 	uint32_t changed[MAX_SENT];
 	unsigned int n_changed;
+	struct igmp_group_view *view;   /* room for MAX_SRC sources */
 };
 
 static void
@@ -132,6 +133,8 @@ h_new_cfg(const struct igmp_config *cfg)
 	assert_non_null(h);
 	h->r = igmp_router_create(cfg, &ops, h);
 	assert_non_null(h->r);
+	h->view = malloc(sizeof(*h->view) + MAX_SRC * sizeof(h->view->sources[0]));
+	assert_non_null(h->view);
 	return h;
 }
 
@@ -168,6 +171,7 @@ static void
 h_free(struct harness *h)
 {
 	igmp_router_free(h->r);
+	free(h->view);
 	free(h);
 }
 
@@ -268,43 +272,30 @@ static void
 expect_group(struct harness *h, uint64_t t, uint32_t group, enum igmp_filter_mode mode,
 	     uint64_t group_timer, unsigned int n, const struct exp_src *src)
 {
-	struct {
-		struct igmp_group_view v;
-		struct igmp_source_view s[MAX_SRC];
-	} buf;
+	struct igmp_group_view *v = h->view;
 
-	assert_true(igmp_router_group_view(h->r, group, t, &buf.v, MAX_SRC));
-	assert_int_equal(buf.v.group, group);
-	assert_int_equal(buf.v.mode, mode);
-	assert_int_equal(buf.v.group_timer_ms, group_timer);
-	assert_int_equal(buf.v.n_sources, n);
+	assert_true(igmp_router_group_view(h->r, group, t, v, MAX_SRC));
+	assert_int_equal(v->group, group);
+	assert_int_equal(v->mode, mode);
+	assert_int_equal(v->group_timer_ms, group_timer);
+	assert_int_equal(v->n_sources, n);
 	for (unsigned int i = 0; i < n; i++) {
-		assert_int_equal(buf.v.sources[i].addr, src[i].addr);
-		assert_int_equal(buf.v.sources[i].timer_ms, src[i].timer);
+		assert_int_equal(v->sources[i].addr, src[i].addr);
+		assert_int_equal(v->sources[i].timer_ms, src[i].timer);
 	}
 }
 
 static uint8_t
 group_compat(struct harness *h, uint64_t t, uint32_t group)
 {
-	struct {
-		struct igmp_group_view v;
-		struct igmp_source_view s[MAX_SRC];
-	} buf;
-
-	assert_true(igmp_router_group_view(h->r, group, t, &buf.v, MAX_SRC));
-	return buf.v.compat_version;
+	assert_true(igmp_router_group_view(h->r, group, t, h->view, MAX_SRC));
+	return h->view->compat_version;
 }
 
 static bool
 group_exists(struct harness *h, uint32_t group)
 {
-	struct {
-		struct igmp_group_view v;
-		struct igmp_source_view s[MAX_SRC];
-	} buf;
-
-	return igmp_router_group_view(h->r, group, 0, &buf.v, MAX_SRC);
+	return igmp_router_group_view(h->r, group, 0, h->view, MAX_SRC);
 }
 
 /* Sent query i: about group (0: general), the S flag, exactly n sources. */
@@ -859,10 +850,32 @@ test_compat_v1_report_leave_ignored(void **state)
 	assert_int_equal(group_compat(h, 1000, G), 1);
 	h_v2_report(h, 2000, G);
 	assert_int_equal(group_compat(h, 2000, G), 1);      /* v1 timer still runs */
+	/* A v3 host's source too: TO_IN ({}) would query it (Q(G,X)). */
+	h_rec(h, 3000, IGMP_ALLOW_NEW_SOURCES, G, 1, S1);
 	h_clear(h);
 	h_v2_leave(h, 5000, G);
 	assert_int_equal(h->n_sent, 0);
-	expect_group(h, 5000, G, IGMP_FILTER_EXCLUDE, GMI - 3000, 0, NULL);
+	expect_group(h, 5000, G, IGMP_FILTER_EXCLUDE, GMI - 3000, 1, (struct exp_src[]){
+		{S1, GMI - 2000}});
+	h_free(h);
+}
+
+/* v1 mode: a v3 host's TO_IN ({}) is processed (Q(G,X)) but the group
+ * timer is not lowered: the v1 host could not answer within LMQT. */
+static void
+test_compat_v1_no_group_query(void **state)
+{
+	struct harness *h = h_querier();
+
+	(void)state;
+	h_v1_report(h, 1000, G);
+	h_rec(h, 3000, IGMP_ALLOW_NEW_SOURCES, G, 1, S1);
+	h_clear(h);
+	h_rec(h, 5000, IGMP_CHANGE_TO_INCLUDE, G, 0);
+	assert_int_equal(h->n_sent, 1);
+	expect_query(h, 0, G, false, 1, S1);
+	expect_group(h, 5000, G, IGMP_FILTER_EXCLUDE, GMI - 4000, 1, (struct exp_src[]){
+		{S1, LMQT}});
 	h_free(h);
 }
 
@@ -945,7 +958,7 @@ test_compat_v1_then_v2_then_v3(void **state)
 	(void)state;
 	h_v1_report(h, 1000, G);
 	h_v2_report(h, 100000, G);
-	h_rec(h, 300000, IGMP_MODE_IS_EXCLUDE, G, 0);
+	h_rec(h, 200000, IGMP_MODE_IS_EXCLUDE, G, 0);  /* keeps the group */
 	igmp_router_tick(h->r, 1000 + GMI - 1);
 	assert_int_equal(group_compat(h, 0, G), 1);
 	igmp_router_tick(h->r, 1000 + GMI);
@@ -1546,20 +1559,19 @@ static void
 test_group_view_bounded(void **state)
 {
 	struct harness *h = h_new();
-	struct {
-		struct igmp_group_view v;
-		struct igmp_source_view s[2];
-	} buf;
+	struct igmp_group_view *v = malloc(sizeof(*v) + 2 * sizeof(v->sources[0]));
 
 	(void)state;
+	assert_non_null(v);
 	h_rec(h, 1000, IGMP_MODE_IS_INCLUDE, G, 3, S3, S1, S2);
-	assert_true(igmp_router_group_view(h->r, G, 1500, &buf.v, 2));
-	assert_int_equal(buf.v.n_sources, 2);
-	assert_int_equal(buf.v.sources[0].addr, S1);
-	assert_int_equal(buf.v.sources[1].addr, S2);
-	assert_int_equal(buf.v.sources[1].timer_ms, GMI - 500);
-	assert_int_equal(buf.v.compat_version, 3);
-	assert_false(igmp_router_group_view(h->r, G2, 1500, &buf.v, 2));
+	assert_true(igmp_router_group_view(h->r, G, 1500, v, 2));
+	assert_int_equal(v->n_sources, 2);
+	assert_int_equal(v->sources[0].addr, S1);
+	assert_int_equal(v->sources[1].addr, S2);
+	assert_int_equal(v->sources[1].timer_ms, GMI - 500);
+	assert_int_equal(v->compat_version, 3);
+	assert_false(igmp_router_group_view(h->r, G2, 1500, v, 2));
+	free(v);
 	h_free(h);
 }
 
@@ -1592,6 +1604,7 @@ main(void)
 		cmocka_unit_test(test_election_lost_stops_last_member_queries),
 		cmocka_unit_test(test_compat_v2_report_is_ex_empty_and_v2_mode),
 		cmocka_unit_test(test_compat_v1_report_leave_ignored),
+		cmocka_unit_test(test_compat_v1_no_group_query),
 		cmocka_unit_test(test_compat_v2_block_ignored),
 		cmocka_unit_test(test_compat_v2_to_ex_sources_ignored),
 		cmocka_unit_test(test_compat_v3_to_ex_sources_used),
