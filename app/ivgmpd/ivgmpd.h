@@ -16,9 +16,43 @@
 #include "fwd/fwd.h"
 #include "group/group.h"
 #include "igmp/igmp.h"
+#include "vnoc/vnoc.h"
 #include "worker/worker.h"
 
 #define IVGMPD_MAX_WORKERS 16
+#define IVGMPD_MAX_PEERS (CONF_MAX_SITES - 1)
+
+/* What the VNOC's last view says, ready for the snapshot builder. */
+struct ivgmpd_vnoc_sa {
+	bool inbound;
+	char peer[VNOC_SITE_ID_MAX];
+	uint8_t key[32];
+	struct esp_sa *sa;
+};
+
+struct ivgmpd_vnoc_peer {
+	char name[VNOC_SITE_ID_MAX];
+	uint32_t wan_addr;
+	bool udp_encap;
+	struct esp_sa *sa_out;
+};
+
+struct ivgmpd_vnoc_group {
+	uint32_t group;
+	uint16_t n_sites;
+	uint16_t *sites;                    /* indices in ivgmpd_vnoc_state.peers */
+};
+
+struct ivgmpd_vnoc_state {
+	uint64_t version;
+	uint32_t n_sas;
+	struct ivgmpd_vnoc_sa *sas;
+	uint16_t n_peers;
+	struct ivgmpd_vnoc_peer peers[IVGMPD_MAX_PEERS];
+	uint32_t n_groups;
+	struct ivgmpd_vnoc_group *groups;
+	uint16_t *site_lists;
+};
 
 struct ivgmpd {
 	struct conf *conf;
@@ -49,6 +83,7 @@ struct ivgmpd {
 	bool state_dirty;                   /* rebuild the forwarding snapshot */
 	uint64_t now_ms;                    /* of the current management step */
 	uint64_t igmp_drops[IGMP_VERDICT_MAX];
+	struct ivgmpd_vnoc_state vnoc;      /* remote sites and SAs from the VNOC */
 	uint64_t control_tx_drops;
 };
 
@@ -68,10 +103,15 @@ void ivgmpd_state_free(struct ivgmpd *d);
 
 /* ivgmpd_membership.c: IGMP router and group manager on the main lcore. */
 uint64_t ivgmpd_now_ms(void);
+bool ivgmpd_group_is_scoped(const struct ivgmpd *d, uint32_t group);
 int ivgmpd_membership_create(struct ivgmpd *d);
 void ivgmpd_membership_free(struct ivgmpd *d);
 /* One step of the main lcore: drain the rings, run timers, rebuild. */
 void ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms);
+
+/* ivgmpd_vnoc_view.c: adopt the VNOC's view and publish a snapshot. */
+int ivgmpd_vnoc_view_apply(struct ivgmpd *d, const struct vnoc_view *view);
+void ivgmpd_vnoc_view_free(struct ivgmpd *d);
 
 /* ivgmpd_announce.c: the local socket of ivgmp-announce. */
 int ivgmpd_announce_open(struct ivgmpd *d);

@@ -68,6 +68,11 @@ announce_handle(struct ivgmpd *d, const char *line, char *reply, size_t reply_le
 		snprintf(reply, reply_len, "error: %s", err);
 		return;
 	}
+	if (ivgmpd_group_is_scoped(d, req.group)) {
+		snprintf(reply, reply_len, "error: group is inside a scope boundary: it stays "
+			 "in the site");
+		return;
+	}
 	if (req.withdraw) {
 		if (group_manager_withdraw(d->groups, req.group, req.roles, now_ms) < 0)
 			snprintf(reply, reply_len, "error: no such announcement");

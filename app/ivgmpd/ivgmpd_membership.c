@@ -69,6 +69,16 @@ on_igmp_send(void *ctx, const uint8_t *ip, size_t len)
 	control_send(d, ip, len);
 }
 
+/* Administratively scoped groups (RFC 2365) stay in the site: no VPN role. */
+bool
+ivgmpd_group_is_scoped(const struct ivgmpd *d, uint32_t group)
+{
+	for (uint16_t i = 0; i < d->conf->n_boundaries; i++)
+		if (conf_prefix_match(&d->conf->boundaries[i], group))
+			return true;
+	return false;
+}
+
 static void
 on_igmp_group_changed(void *ctx, uint32_t group)
 {
@@ -76,8 +86,9 @@ on_igmp_group_changed(void *ctx, uint32_t group)
 	struct igmp_group_view view;
 	bool members = igmp_router_group_view(d->igmp, group, d->now_ms, &view, 0);
 
-	group_manager_input_set(d->groups, GROUP_INPUT_IGMP, group,
-				members ? GROUP_ROLE_RECEIVER : 0, d->now_ms);
+	if (!ivgmpd_group_is_scoped(d, group))
+		group_manager_input_set(d->groups, GROUP_INPUT_IGMP, group,
+					members ? GROUP_ROLE_RECEIVER : 0, d->now_ms);
 	d->state_dirty = true;
 }
 
@@ -219,12 +230,14 @@ ivgmpd_membership_create(struct ivgmpd *d)
 	if (d->igmp == NULL || d->groups == NULL)
 		return -1;
 	for (uint32_t i = 0; i < d->conf->n_groups; i++)
-		if (d->conf->groups[i].receive)
+		if (d->conf->groups[i].receive &&
+		    !ivgmpd_group_is_scoped(d, d->conf->groups[i].group))
 			group_manager_input_set(d->groups, GROUP_INPUT_CONFIG,
 						d->conf->groups[i].group, GROUP_ROLE_RECEIVER,
 						d->now_ms);
 	for (uint16_t i = 0; i < d->conf->n_pinned; i++)
-		group_manager_input_set(d->groups, GROUP_INPUT_CONFIG, d->conf->pinned[i],
+		if (!ivgmpd_group_is_scoped(d, d->conf->pinned[i]))
+			group_manager_input_set(d->groups, GROUP_INPUT_CONFIG, d->conf->pinned[i],
 					group_manager_roles(d->groups, d->conf->pinned[i]) |
 					GROUP_ROLE_SENDER, d->now_ms);
 	if (d->conf->lan_addr == 0)

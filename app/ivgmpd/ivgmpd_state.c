@@ -41,6 +41,8 @@ struct state_groups {
 	uint16_t view_cap;
 	struct ivgmpd *d;
 	bool failed;
+	uint16_t *merged_sites;       /* site lists of groups both sources name */
+	uint32_t n_merged, cap_merged;
 };
 
 static struct fwd_group_spec *
@@ -137,12 +139,82 @@ state_groups_from_conf(struct state_groups *sg, const struct conf *conf)
 	}
 }
 
+/* Sites the VNOC told of come after the configured ones. */
+static void
+vnoc_sites_fill(const struct ivgmpd *d, struct fwd_site *sites)
+{
+	for (uint16_t i = 0; i < d->vnoc.n_peers; i++) {
+		const struct ivgmpd_vnoc_peer *p = &d->vnoc.peers[i];
+
+		memset(&sites[i], 0, sizeof(sites[i]));
+		sites[i].wan_addr = p->wan_addr;
+		memcpy(sites[i].dst_mac, d->conf->nexthop_mac, 6);
+		sites[i].udp_encap = p->udp_encap;
+		sites[i].sa_out = p->sa_out;
+	}
+}
+
+static uint32_t
+vnoc_inbound_fill(const struct ivgmpd *d, struct fwd_inbound_spec *inbound)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < d->vnoc.n_sas; i++) {
+		const struct ivgmpd_vnoc_sa *s = &d->vnoc.sas[i];
+
+		if (!s->inbound)
+			continue;
+		inbound[n].sa = s->sa;
+		inbound[n].site = d->conf->n_sites;   /* the site index is informative only */
+		for (uint16_t p = 0; p < d->vnoc.n_peers; p++)
+			if (strcmp(d->vnoc.peers[p].name, s->peer) == 0)
+				inbound[n].site = (uint16_t)(d->conf->n_sites + p);
+		if (inbound[n].site < d->conf->n_sites + d->vnoc.n_peers)
+			n++;
+	}
+	return n;
+}
+
+/* The VNOC's groups: their remote receivers join the configured ones, if any. */
+static void
+state_groups_from_vnoc(struct state_groups *sg, const struct ivgmpd *d)
+{
+	uint32_t need = 0;
+
+	for (uint32_t i = 0; i < d->vnoc.n_groups; i++)
+		need += d->vnoc.groups[i].n_sites + CONF_MAX_SITES;
+	sg->merged_sites = calloc(need ? need : 1, sizeof(*sg->merged_sites));
+	if (sg->merged_sites == NULL) {
+		sg->failed = true;
+		return;
+	}
+	for (uint32_t i = 0; i < d->vnoc.n_groups && !sg->failed; i++) {
+		const struct ivgmpd_vnoc_group *vg = &d->vnoc.groups[i];
+		struct fwd_group_spec *spec;
+		uint16_t *list = sg->merged_sites + sg->n_merged;
+		uint16_t n = 0;
+
+		if (vg->n_sites == 0)
+			continue;
+		spec = state_group_get(sg, vg->group);
+		if (spec == NULL)
+			return;
+		for (uint16_t j = 0; j < spec->n_sites; j++)
+			list[n++] = spec->sites[j];
+		for (uint16_t j = 0; j < vg->n_sites; j++)
+			list[n++] = (uint16_t)(d->conf->n_sites + vg->sites[j]);
+		spec->sites = list;
+		spec->n_sites = n;
+		sg->n_merged += n;
+	}
+}
+
 int
 ivgmpd_state_publish(struct ivgmpd *d)
 {
 	const struct conf *conf = d->conf;
-	struct fwd_site sites[CONF_MAX_SITES];
-	struct fwd_inbound_spec inbound[CONF_MAX_SAS];
+	struct fwd_site sites[CONF_MAX_SITES + IVGMPD_MAX_PEERS];
+	struct fwd_inbound_spec *inbound = calloc(CONF_MAX_SAS + d->vnoc.n_sas, sizeof(*inbound));
 	struct fwd_boundary boundaries[CONF_MAX_BOUNDARIES];
 	struct state_groups sg = { .d = d, .view_cap = UINT16_MAX };
 	struct fwd_spec spec = {
@@ -150,7 +222,7 @@ ivgmpd_state_publish(struct ivgmpd *d)
 		.outer_ttl = conf->outer_ttl,
 		.outer_df = (enum fwd_df)conf->outer_df,
 		.wan_mtu = conf->wan_mtu,
-		.n_sites = conf->n_sites,
+		.n_sites = (uint16_t)(conf->n_sites + d->vnoc.n_peers),
 		.sites = sites,
 		.inbound = inbound,
 		.n_boundaries = conf->n_boundaries,
@@ -167,6 +239,9 @@ ivgmpd_state_publish(struct ivgmpd *d)
 		sites[i].udp_encap = cs->udp_encap;
 		sites[i].sa_out = cs->sa_out >= 0 ? d->sas[cs->sa_out] : NULL;
 	}
+	if (inbound == NULL)
+		return -1;
+	vnoc_sites_fill(d, sites + conf->n_sites);
 	for (uint16_t i = 0; i < conf->n_sas; i++) {
 		if (!conf->sas[i].inbound)
 			continue;
@@ -174,15 +249,19 @@ ivgmpd_state_publish(struct ivgmpd *d)
 		inbound[spec.n_inbound].site = conf->sas[i].site;
 		spec.n_inbound++;
 	}
+	spec.n_inbound += vnoc_inbound_fill(d, inbound + spec.n_inbound);
 	for (uint16_t i = 0; i < conf->n_boundaries; i++) {
 		boundaries[i].addr = conf->boundaries[i].addr;
 		boundaries[i].mask = conf->boundaries[i].mask;
 	}
 
 	sg.view = malloc(sizeof(*sg.view) + UINT16_MAX * sizeof(sg.view->sources[0]));
-	if (sg.view == NULL)
+	if (sg.view == NULL) {
+		free(inbound);
 		return -1;
+	}
 	state_groups_from_conf(&sg, conf);
+	state_groups_from_vnoc(&sg, d);
 	if (d->groups)
 		group_manager_foreach(d->groups, state_group_add_announced, &sg);
 	if (d->igmp)
@@ -201,6 +280,8 @@ ivgmpd_state_publish(struct ivgmpd *d)
 	free(sg.specs);
 	free(sg.sources);
 	free(sg.view);
+	free(sg.merged_sites);
+	free(inbound);
 	if (state == NULL)
 		return -1;
 	fwd_publish(&d->fwd, state);
@@ -220,6 +301,7 @@ ivgmpd_state_free(struct ivgmpd *d)
 {
 	fwd_state_free(d->fwd.current);
 	d->fwd.current = NULL;
+	ivgmpd_vnoc_view_free(d);
 	for (uint16_t i = 0; i < d->n_sas; i++)
 		rte_free(d->sas[i]);
 	d->n_sas = 0;

@@ -27,6 +27,9 @@
 #define CONF_MAX_BOUNDARIES 16
 #define CONF_MAX_PINNED   64
 #define CONF_PATH_MAX     108   /* sun_path */
+#define CONF_MAX_VNOC_URLS 8
+#define CONF_URL_MAX      256
+#define CONF_FILE_MAX     256
 
 /* RFC 4301 5.1.2.1: what the outer header's DF bit is. */
 enum conf_df {
@@ -102,6 +105,17 @@ struct conf {
 	uint32_t igmp_rate;             /* IGMP frames per second a worker hands over */
 	uint32_t source_report_rate;    /* new-source reports per second per worker */
 	char announce_socket[CONF_PATH_MAX];
+
+	/* The VNOC (doc/configuration.rst "VNOC"): without a vnoc-url line the
+	 * device runs on the static site, sa and group lines alone. */
+	char site_id[CONF_NAME_MAX];
+	uint16_t n_vnoc_urls;
+	char vnoc_urls[CONF_MAX_VNOC_URLS][CONF_URL_MAX];
+	char vnoc_ca[CONF_FILE_MAX];
+	char vnoc_cert[CONF_FILE_MAX];
+	char vnoc_key[CONF_FILE_MAX];
+	bool vnoc_insecure_http;        /* tests only: plain HTTP, site id in a header */
+	bool udp_encap;                 /* this site is behind NAT: peers send it ESP in UDP */
 
 	uint16_t n_sites;
 	struct conf_site sites[CONF_MAX_SITES];

@@ -328,6 +328,8 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 		return parse_sa(cur, argv, argc);
 	if (strcmp(key, "group") == 0)
 		return parse_group(cur, argv, argc);
+	if (conf_vnoc_knows(key))
+		return conf_vnoc_parse(cur, argv, argc);
 
 	/* The rest are "keyword value". */
 	if (strcmp(key, "wan-address") && strcmp(key, "wan-nexthop-mac") &&
@@ -396,6 +398,11 @@ conf_validate(struct conf_cursor *cur)
 		return conf_fail(cur, "no 'wan-port' line");
 	if (conf->wan_addr == 0)
 		return conf_fail(cur, "no 'wan-address' line");
+	if (conf_vnoc_validate(cur) < 0)
+		return -1;
+	if (conf->n_vnoc_urls && !conf->has_nexthop_mac)
+		return conf_fail(cur, "vnoc-url needs 'wan-nexthop-mac': sites learnt from the "
+				 "VNOC are reached through the next hop");
 	for (uint16_t i = 0; i < conf->n_sites; i++) {
 		if (!conf->sites[i].has_mac && !conf->has_nexthop_mac) {
 			cur->line = conf->sites[i].line;

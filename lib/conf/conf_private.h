@@ -24,4 +24,8 @@ bool conf_membership_knows(const char *key);
 int conf_membership_parse(struct conf_cursor *cur, const char *key, const char *value);
 void conf_membership_defaults(struct conf *conf);
 
+bool conf_vnoc_knows(const char *key);
+int conf_vnoc_parse(struct conf_cursor *cur, char **argv, int argc);
+int conf_vnoc_validate(struct conf_cursor *cur);
+
 #endif

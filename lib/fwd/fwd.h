@@ -132,7 +132,7 @@ fwd_group_lookup(const struct fwd_state *state, uint32_t group)
 		const struct fwd_group *g = &state->groups[i & state->group_mask];
 
 		if (g->group == group)
-			return g;
+			return group ? g : NULL;
 		if (g->group == 0)
 			return NULL;
 	}

@@ -833,3 +833,101 @@ def main(test, name: str) -> None:
     if code == 0:
         shutil.rmtree(workdir, ignore_errors=True)
     sys.exit(code)
+
+
+# --------------------------------------------------------------------------
+# IGMP: hosts' reports in, the device's queries out
+# --------------------------------------------------------------------------
+
+IGMP_ALL_HOSTS = "224.0.0.1"
+IGMPV3_ROUTERS = "224.0.0.22"
+
+
+def lan_igmpv3_report(host: str, host_mac: str, records, note: str = "") -> Frame:
+    """An IGMPv3 membership report (RFC 3376 4.2) as a host sends it: to
+    224.0.0.22, TTL 1, TOS 0xc0, IP Router Alert; built by scapy's own IGMPv3
+    layer, checksums included. records: [(record type, group, [sources])]."""
+    from scapy.contrib.igmpv3 import IGMPv3, IGMPv3gr, IGMPv3mr
+    from scapy.layers.inet import IPOption_Router_Alert
+    recs = [IGMPv3gr(rtype=rtype, maddr=group, srcaddrs=list(sources))
+            for rtype, group, sources in records]
+    l3 = bytes(IP(src=host, dst=IGMPV3_ROUTERS, ttl=1, tos=0xC0,
+                  options=[IPOption_Router_Alert()]) /
+               IGMPv3(type=0x22) / IGMPv3mr(records=recs))
+    return Frame(ether(l3, mcast_mac(IGMPV3_ROUTERS), src=host_mac),
+                 note or "IGMPv3 report from %s, %d records" % (host, len(recs)), l3)
+
+
+def parse_membership(stdout: str) -> Dict[str, int]:
+    """The exit report's "ivgmpd: membership" section: igmp_* counters,
+    igmp_drop_<verdict> (frames the management lcore refused) and group_*."""
+    out, section = {}, None
+    for line in stdout.splitlines():
+        if line.startswith("ivgmpd: "):
+            section = line[len("ivgmpd: "):]
+            continue
+        words = line.split()
+        if section == "membership" and len(words) == 2 and words[1].isdigit():
+            out[words[0]] = int(words[1])
+    return out
+
+
+@dataclasses.dataclass
+class TsharkIgmp:
+    """Wireshark's reading of one IGMP frame."""
+    frame: int
+    time: float                  # the pcap timestamp, seconds
+    eth_dst: str
+    eth_src: str
+    ip_src: str
+    ip_dst: str
+    ttl: int
+    tos: int
+    ip_options: List[int]        # option types, in order (148: Router Alert)
+    ip_checksum_good: bool
+    version: Optional[int]       # tshark's idea of the IGMP version
+    type: Optional[int]
+    checksum_good: bool
+    max_resp: Optional[int]      # the raw Max Resp Code
+    s: Optional[bool]
+    qrv: Optional[int]
+    qqic: Optional[int]
+    num_src: Optional[int]
+    group: Optional[str]         # Group Address of a query (first maddr)
+
+
+def tshark_igmp(pcap: str) -> List[TsharkIgmp]:
+    """Every IGMP frame of pcap as Wireshark's dissector reads it, with its
+    IGMP checksum verified by Wireshark (igmp.checksum.status 1: good) and the
+    IPv4 header checksum too."""
+    fields = ["frame.number", "frame.time_epoch", "eth.dst", "eth.src", "ip.src", "ip.dst",
+              "ip.ttl", "ip.dsfield", "ip.opt.type", "ip.checksum.status", "igmp.version",
+              "igmp.type", "igmp.checksum.status", "igmp.max_resp", "igmp.s", "igmp.qrv",
+              "igmp.qqic", "igmp.num_src", "igmp.maddr"]
+    cmd = ["tshark", "-n", "-r", pcap, "-o", "ip.check_checksum:TRUE", "-Y", "igmp",
+           "-T", "fields", "-E", "header=n", "-E", "separator=/t", "-E", "occurrence=a",
+           "-E", "aggregator=,"]
+    for f in fields:
+        cmd += ["-e", f]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise HarnessError("tshark failed: %s" % proc.stderr)
+
+    def num(s):
+        # Reports repeat per-record fields: the first occurrence is kept.
+        s = s.split(",")[0]
+        return int(s, 0) if s else None
+
+    out = []
+    for line in proc.stdout.splitlines():
+        v = line.split("\t") + [""] * len(fields)
+        out.append(TsharkIgmp(
+            frame=int(v[0]), time=float(v[1]), eth_dst=v[2], eth_src=v[3], ip_src=v[4],
+            ip_dst=v[5], ttl=int(v[6]), tos=int(v[7], 0),
+            ip_options=[int(t, 0) for t in v[8].split(",") if t],
+            ip_checksum_good=v[9] == "1", version=num(v[10]), type=num(v[11]),
+            checksum_good=v[12] == "1", max_resp=num(v[13]),
+            s=None if not v[14] else v[14] in ("1", "True"), qrv=num(v[15]),
+            qqic=num(v[16]), num_src=num(v[17]),
+            group=v[18].split(",")[0] if v[18] else None))
+    return out

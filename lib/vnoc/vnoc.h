@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_VNOC_H
+#define IVGMP_VNOC_H
+
+/*
+ * vnoc: the IVGMP-VNOC protocol (001_aebc90bc0c46f8cb.txt 3.2, 4): what an
+ * edge device and the VNOC say to each other, as C values, and their SOAP
+ * 1.1 form (doc/vnoc.wsdl, doc/vnoc.xsd; namespace VNOC_NS). Encoding and
+ * decoding go through lib/soap's hardened parser. Shared by vnocd and the
+ * client in ivgmpd.
+ *
+ * Every request comes from the edge device (firewall friendly). A site's
+ * view of the VPN is versioned: WatchUpdates(since) returns the whole view
+ * as soon as its version passes `since`, so a client that missed anything
+ * is back in sync after one answer.
+ *
+ * Addresses are IPv4 in network byte order; strings are NUL-terminated.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VNOC_NS "urn:ivgmp:vnoc:1"
+#define VNOC_SITE_ID_MAX 32          /* [A-Za-z0-9._-]{1,31} */
+#define VNOC_TEXT_MAX 256
+#define VNOC_MAX_GROUPS 4096         /* in one view */
+#define VNOC_MAX_MEMBERS 1024        /* sites in one group */
+#define VNOC_MAX_SAS 2048            /* SAs in one view */
+
+#define VNOC_ROLE_RECEIVER 0x1      /* the same bits as GROUP_ROLE_* */
+#define VNOC_ROLE_SENDER   0x2
+
+enum vnoc_op {
+	VNOC_OP_REGISTER_SITE,
+	VNOC_OP_JOIN_VPN,
+	VNOC_OP_LEAVE_VPN,
+	VNOC_OP_GET_GROUP_VPN,
+	VNOC_OP_WATCH_UPDATES,
+	VNOC_OP_HEARTBEAT,
+	VNOC_OP_LIST_GROUPS,            /* administrative */
+	VNOC_OP_GET_ACCOUNTING,         /* administrative */
+	VNOC_OP_MAX
+};
+
+/* Machine-readable reasons carried by SOAP faults. */
+enum vnoc_fault {
+	VNOC_FAULT_NONE = 0,
+	VNOC_FAULT_BAD_REQUEST,         /* malformed, or values out of range */
+	VNOC_FAULT_NOT_AUTHORIZED,      /* policy refuses, or another site's id */
+	VNOC_FAULT_UNKNOWN_SITE,        /* not registered */
+	VNOC_FAULT_UNKNOWN_GROUP,
+	VNOC_FAULT_LIMIT,               /* a configured limit was hit */
+	VNOC_FAULT_SERVER,              /* the VNOC's own trouble; retry later */
+	VNOC_FAULT_MAX
+};
+
+/* A SOAP fault as the protocol sees it: a reason and a sentence. */
+struct vnoc_fault_info {
+	enum vnoc_fault reason;
+	char text[VNOC_TEXT_MAX];
+};
+
+enum vnoc_sa_mode {
+	VNOC_SA_PAIRWISE,               /* one SA per (sender site, receiver site) */
+	VNOC_SA_GROUP,                  /* one SA per (sender site, group) */
+};
+
+/* An SA as handed to one site: direction is seen from that site. */
+struct vnoc_sa {
+	bool inbound;
+	char peer[VNOC_SITE_ID_MAX];    /* the other end */
+	uint32_t spi;
+	uint8_t aead;                   /* enum esp_aead */
+	uint8_t key[32];                /* key_len bytes used */
+	uint8_t key_len;                /* 16 or 32 */
+	uint8_t salt[4];
+	bool esn;
+	uint64_t lifetime_s;            /* seconds from issue; 0 = none */
+};
+
+struct vnoc_member {
+	char site[VNOC_SITE_ID_MAX];
+	uint32_t wan_addr;
+	bool udp_encap;
+	uint8_t roles;
+};
+
+struct vnoc_group {
+	uint32_t group;
+	enum vnoc_sa_mode sa_mode;
+	uint16_t n_members;
+	struct vnoc_member *members;
+};
+
+/* What a site needs to forward: its groups with their members, and every SA
+ * it holds with another site. */
+struct vnoc_view {
+	uint64_t version;
+	uint32_t n_groups;
+	struct vnoc_group *groups;
+	uint32_t n_sas;
+	struct vnoc_sa *sas;
+};
+
+struct vnoc_register_req {
+	char site[VNOC_SITE_ID_MAX];
+	uint32_t wan_addr;
+	bool udp_encap;                 /* the site is behind NAT */
+	char software[64];
+};
+
+struct vnoc_register_resp {
+	uint32_t heartbeat_s;
+	uint32_t watch_timeout_s;       /* how long a WatchUpdates may wait */
+	struct vnoc_view view;
+};
+
+struct vnoc_membership_req {            /* JoinVpn and LeaveVpn */
+	char site[VNOC_SITE_ID_MAX];
+	uint32_t group;
+	uint8_t roles;
+};
+
+struct vnoc_membership_resp {
+	uint8_t roles;                  /* granted (join) or still held (leave) */
+	uint64_t version;
+};
+
+struct vnoc_watch_req {
+	char site[VNOC_SITE_ID_MAX];
+	uint64_t since;
+	uint32_t timeout_s;
+};
+
+struct vnoc_heartbeat_req {
+	char site[VNOC_SITE_ID_MAX];
+	uint64_t rx_packets, tx_packets, drops;
+};
+
+/* One request or response, tagged by operation. */
+struct vnoc_msg {
+	enum vnoc_op op;
+	bool response;
+	union {
+		struct vnoc_register_req register_req;
+		struct vnoc_register_resp register_resp;
+		struct vnoc_membership_req membership_req;   /* join, leave */
+		struct vnoc_membership_resp membership_resp;
+		struct {
+			char site[VNOC_SITE_ID_MAX];
+			uint32_t group;
+		} group_req;                                 /* GetGroupVpn */
+		struct vnoc_view view;                       /* GetGroupVpn, WatchUpdates */
+		struct vnoc_watch_req watch_req;
+		struct vnoc_heartbeat_req heartbeat_req;
+		struct {
+			uint64_t version;
+		} heartbeat_resp;
+	} u;
+};
+
+const char *vnoc_op_name(enum vnoc_op op);          /* "RegisterSite", ... */
+const char *vnoc_fault_name(enum vnoc_fault f);     /* "NotAuthorized", ... */
+int vnoc_fault_from_name(const char *name, enum vnoc_fault *f);
+bool vnoc_site_id_valid(const char *id);
+
+/* Serialize msg as a SOAP 1.1 envelope. Returns a malloc'd NUL-terminated
+ * buffer (length in *len) or NULL. */
+char *vnoc_msg_encode(const struct vnoc_msg *msg, size_t *len);
+
+/* A fault envelope: faultcode soap:Client or soap:Server by reason,
+ * faultstring text, detail <reason>. */
+char *vnoc_fault_encode(const struct vnoc_fault_info *fault, size_t *len);
+
+/* Parse an envelope (hardened: see lib/soap). Returns 0 and fills msg, 1 and
+ * fills fault when the envelope is a SOAP fault, or -1 with why in err
+ * (malformed, not ours, a limit hit). Lists in msg are malloc'd:
+ * vnoc_msg_release frees them. */
+int vnoc_msg_decode(const char *xml, size_t len, bool response, struct vnoc_msg *msg,
+		    struct vnoc_fault_info *fault, char *err, size_t err_len);
+void vnoc_msg_release(struct vnoc_msg *msg);
+void vnoc_view_release(struct vnoc_view *view);
+
+#endif
