@@ -109,7 +109,7 @@ main(int argc, char **argv)
 	struct announce_request req = { 0 };
 	const char *socket_path = NULL, *prefix = "rte";
 	struct sockaddr_un server = { .sun_family = AF_UNIX };
-	sa_family_t autobind = AF_UNIX;
+	struct sockaddr_un self = { .sun_family = AF_UNIX };
 	char line[ANNOUNCE_LINE_MAX], reply[ANNOUNCE_LINE_MAX];
 	struct pollfd pfd;
 	ssize_t n;
@@ -134,12 +134,16 @@ main(int argc, char **argv)
 	announce_request_format(&req, line, sizeof(line));
 
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-	/* Binding only the family gives an abstract name ivgmpd can reply to. */
-	if (fd < 0 || bind(fd, (struct sockaddr *)&autobind, sizeof(autobind)) < 0) {
+	/* A path in the file system, not an abstract name: ivgmpd may run in
+	 * another network namespace, and abstract names do not cross them. */
+	snprintf(self.sun_path, sizeof(self.sun_path), "/tmp/ivgmp-announce.%d", (int)getpid());
+	unlink(self.sun_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&self, sizeof(self)) < 0) {
 		fprintf(stderr, "ivgmp-announce: socket: %s\n", strerror(errno));
 		return 1;
 	}
 	if (sendto(fd, line, strlen(line), 0, (struct sockaddr *)&server, sizeof(server)) < 0) {
+		unlink(self.sun_path);
 		if (errno == ENOENT || errno == ECONNREFUSED)
 			fprintf(stderr, "ivgmp-announce: ivgmpd is not running "
 				"(nobody listens on %s)\n", socket_path);
@@ -149,12 +153,14 @@ main(int argc, char **argv)
 	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&pfd, 1, REPLY_TIMEOUT_MS) <= 0) {
+		unlink(self.sun_path);
 		fprintf(stderr, "ivgmp-announce: no reply from ivgmpd within %d ms\n",
 			REPLY_TIMEOUT_MS);
 		return 1;
 	}
 	n = recv(fd, reply, sizeof(reply) - 1, 0);
 	close(fd);
+	unlink(self.sun_path);
 	if (n < 0) {
 		fprintf(stderr, "ivgmp-announce: %s\n", strerror(errno));
 		return 1;

@@ -80,6 +80,7 @@ struct ivgmpd {
 	struct igmp_router *igmp;
 	struct group_manager *groups;
 	int announce_fd;
+	uint64_t announce_reply_failures;
 	bool state_dirty;                   /* rebuild the forwarding snapshot */
 	uint64_t now_ms;                    /* of the current management step */
 	uint64_t igmp_drops[IGMP_VERDICT_MAX];

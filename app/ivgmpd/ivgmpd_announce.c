@@ -105,9 +105,10 @@ ivgmpd_announce_poll(struct ivgmpd *d, uint64_t now_ms)
 		else
 			announce_handle(d, line, reply, sizeof(reply), now_ms);
 		/* A peer without an address cannot be answered; that is its choice. */
-		if (peer_len > sizeof(sa_family_t))
-			sendto(d->announce_fd, reply, strlen(reply), MSG_DONTWAIT,
-			       (struct sockaddr *)&peer, peer_len);
+		if (peer_len > sizeof(sa_family_t) &&
+		    sendto(d->announce_fd, reply, strlen(reply), MSG_DONTWAIT,
+			   (struct sockaddr *)&peer, peer_len) < 0)
+			d->announce_reply_failures++;
 	}
 }
 

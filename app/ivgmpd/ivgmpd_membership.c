@@ -219,7 +219,9 @@ ivgmpd_membership_create(struct ivgmpd *d)
 	};
 	struct group_manager_config gm_cfg = {
 		.leave_hold_ms = d->conf->vpn_leave_hold_ms,
-		.source_idle_ms = d->conf->source_idle_ms,
+		/* Workers report a source at most once a second: one second more
+		 * makes the timeout a true lower bound on the silence. */
+		.source_idle_ms = d->conf->source_idle_ms + 1000,
 	};
 	struct igmp_config igmp_cfg;
 

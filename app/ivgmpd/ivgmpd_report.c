@@ -75,6 +75,16 @@ ivgmpd_report_print(const struct ivgmpd *d)
 	fflush(stdout);
 }
 
+/* Add one to a dict; on refusal free it, so that nothing leaks. */
+static int
+dict_add_container(struct rte_tel_data *into, const char *key, struct rte_tel_data *one)
+{
+	if (rte_tel_data_add_dict_container(into, key, one, 0) == 0)
+		return 0;
+	rte_tel_data_free(one);
+	return -EINVAL;
+}
+
 static int
 telemetry_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 		struct rte_tel_data *data)
@@ -119,7 +129,8 @@ telemetry_sa(const char *cmd __rte_unused, const char *params __rte_unused,
 			rte_tel_data_add_dict_u64(one, "expired_drops", sa->stats.expired_drops);
 		}
 		snprintf(key, sizeof(key), "0x%08x", sa->spi);
-		rte_tel_data_add_dict_container(data, key, one, 0);
+		if (dict_add_container(data, key, one) < 0)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -130,6 +141,20 @@ add_addr(struct rte_tel_data *data, const char *name, uint32_t addr)
 	char text[INET_ADDRSTRLEN];
 
 	rte_tel_data_add_dict_string(data, name, inet_ntop(AF_INET, &addr, text, sizeof(text)));
+}
+
+/* DPDK 22.11 telemetry names allow only [A-Za-z0-9_/]: an address becomes
+ * 239_1_1_1 as a key, and goes as text in the entry itself too. */
+static void
+addr_key(char *key, size_t len, uint32_t addr)
+{
+	char text[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	snprintf(key, len, "%s", text);
+	for (char *c = key; *c; c++)
+		if (*c == '.')
+			*c = '_';
 }
 
 struct telemetry_walk {
@@ -158,6 +183,7 @@ telemetry_igmp_group(void *arg, uint32_t group)
 		return false;
 	}
 	rte_tel_data_start_dict(one);
+	add_addr(one, "group", group);
 	rte_tel_data_add_dict_string(one, "filter_mode",
 				     view->mode == IGMP_FILTER_INCLUDE ? "include" : "exclude");
 	rte_tel_data_add_dict_u64(one, "group_timer_ms", view->group_timer_ms);
@@ -166,12 +192,14 @@ telemetry_igmp_group(void *arg, uint32_t group)
 	for (uint16_t i = 0; i < view->n_sources; i++) {
 		char source[INET_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &view->sources[i].addr, source, sizeof(source));
+		addr_key(source, sizeof(source), view->sources[i].addr);
 		rte_tel_data_add_dict_u64(sources, source, view->sources[i].timer_ms);
 	}
-	rte_tel_data_add_dict_container(one, "source_timers_ms", sources, 0);
-	inet_ntop(AF_INET, &group, key, sizeof(key));
-	rte_tel_data_add_dict_container(walk->data, key, one, 0);
+	if (dict_add_container(one, "source_timers_ms", sources) < 0)
+		walk->error = -EINVAL;
+	addr_key(key, sizeof(key), group);
+	if (dict_add_container(walk->data, key, one) < 0)
+		walk->error = -EINVAL;
 	return true;
 }
 
@@ -208,7 +236,8 @@ telemetry_igmp(const char *cmd __rte_unused, const char *params __rte_unused,
 	igmp_router_foreach_group(d->igmp, telemetry_igmp_group, &walk);
 	pthread_mutex_unlock(&d->lock);
 	free(walk.view);
-	rte_tel_data_add_dict_container(data, "groups", groups, 0);
+	if (dict_add_container(data, "groups", groups) < 0)
+		return -EINVAL;
 	return walk.error;
 }
 
@@ -233,6 +262,7 @@ telemetry_group(void *arg, const struct group_view *view)
 		return false;
 	}
 	rte_tel_data_start_dict(one);
+	add_addr(one, "group", view->group);
 	rte_tel_data_add_dict_string(one, "role", roles_text(view->roles));
 	rte_tel_data_add_dict_string(one, "wanted", roles_text(view->wanted));
 	rte_tel_data_add_dict_string(one, "igmp", roles_text(view->inputs[GROUP_INPUT_IGMP]));
@@ -244,8 +274,9 @@ telemetry_group(void *arg, const struct group_view *view)
 				  view->announce_expiry_ms[1] > now ? view->announce_expiry_ms[1] - now : 0);
 	rte_tel_data_add_dict_u64(one, "leave_in_ms",
 				  view->leave_at_ms > now ? view->leave_at_ms - now : 0);
-	inet_ntop(AF_INET, &view->group, key, sizeof(key));
-	rte_tel_data_add_dict_container(walk->data, key, one, 0);
+	addr_key(key, sizeof(key), view->group);
+	if (dict_add_container(walk->data, key, one) < 0)
+		walk->error = -EINVAL;
 	return true;
 }
 
@@ -275,11 +306,15 @@ telemetry_source(void *arg, const struct group_source_view *view)
 		return false;
 	}
 	rte_tel_data_start_dict(one);
+	add_addr(one, "source", view->source);
+	add_addr(one, "group", view->group);
 	rte_tel_data_add_dict_u64(one, "age_ms", walk->d->now_ms - view->first_seen_ms);
 	rte_tel_data_add_dict_u64(one, "idle_ms", walk->d->now_ms - view->last_seen_ms);
-	snprintf(key, sizeof(key), "(%s,%s)", inet_ntop(AF_INET, &view->source, s, sizeof(s)),
-		 inet_ntop(AF_INET, &view->group, g, sizeof(g)));
-	rte_tel_data_add_dict_container(walk->data, key, one, 0);
+	addr_key(s, sizeof(s), view->source);
+	addr_key(g, sizeof(g), view->group);
+	snprintf(key, sizeof(key), "%s_%s", s, g);
+	if (dict_add_container(walk->data, key, one) < 0)
+		walk->error = -EINVAL;
 	return true;
 }
 

@@ -27,6 +27,7 @@
 #define VNOC_MAX_GROUPS 4096         /* in one view */
 #define VNOC_MAX_MEMBERS 1024        /* sites in one group */
 #define VNOC_MAX_SAS 2048            /* SAs in one view */
+#define VNOC_MAX_ACCOUNTING_ROWS 4096 /* rows in one GetAccounting answer */
 
 #define VNOC_ROLE_RECEIVER 0x1      /* the same bits as GROUP_ROLE_* */
 #define VNOC_ROLE_SENDER   0x2
@@ -138,6 +139,43 @@ struct vnoc_heartbeat_req {
 	uint64_t rx_packets, tx_packets, drops;
 };
 
+/* ListGroups (administrative): every group the VNOC knows, with its
+ * members and their roles. The request has no fields. */
+struct vnoc_group_list {
+	uint64_t version;
+	uint32_t n_groups;
+	struct vnoc_group *groups;      /* members' wan_addr, udp_encap filled too */
+};
+
+enum vnoc_accounting_action {
+	VNOC_ACCOUNTING_JOIN,
+	VNOC_ACCOUNTING_LEAVE,
+	VNOC_ACCOUNTING_DENY,
+};
+
+/* One accounting record: a role granted, given up, or refused. */
+struct vnoc_accounting_row {
+	uint64_t time;                  /* Unix time, seconds */
+	char site[VNOC_SITE_ID_MAX];
+	uint32_t group;
+	uint8_t roles;
+	enum vnoc_accounting_action action;
+	char reason[VNOC_TEXT_MAX];     /* why (a deny's rule, "policy"); may be empty */
+};
+
+/* GetAccounting (administrative): the rows whose time >= since, oldest
+ * first, at most VNOC_MAX_ACCOUNTING_ROWS; `more` when rows were left out
+ * (ask again from the last row's time: rows of that second come again). */
+struct vnoc_accounting_req {
+	uint64_t since;
+};
+
+struct vnoc_accounting_resp {
+	uint32_t n_rows;
+	struct vnoc_accounting_row *rows;
+	bool more;
+};
+
 /* One request or response, tagged by operation. */
 struct vnoc_msg {
 	enum vnoc_op op;
@@ -157,10 +195,15 @@ struct vnoc_msg {
 		struct {
 			uint64_t version;
 		} heartbeat_resp;
+		/* ListGroups request: no fields. */
+		struct vnoc_group_list group_list;           /* ListGroups response */
+		struct vnoc_accounting_req accounting_req;
+		struct vnoc_accounting_resp accounting_resp;
 	} u;
 };
 
 const char *vnoc_op_name(enum vnoc_op op);          /* "RegisterSite", ... */
+int vnoc_op_from_name(const char *name, enum vnoc_op *op);
 const char *vnoc_fault_name(enum vnoc_fault f);     /* "NotAuthorized", ... */
 int vnoc_fault_from_name(const char *name, enum vnoc_fault *f);
 bool vnoc_site_id_valid(const char *id);

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from typing import Callable, Dict, List, Optional
 
 import wire
@@ -291,32 +292,45 @@ class Rig:
 
     def close(self, keep_workdir: bool = False) -> None:
         """Tear everything down, in an order that cannot leave a namespace
-        held by a process: daemons, captures, other processes, namespaces,
-        DPDK runtime directories. Safe to call twice; signals wait."""
+        held by a process: every process asked to stop at once (daemons
+        SIGTERM, captures SIGINT), then waited for, then the namespaces and
+        the DPDK runtime directories. Quick, because meson gives a test half
+        a second between SIGTERM and SIGKILL (what is left then, the next
+        run sweeps). Safe to call twice; signals wait."""
         if self.closed:
             return
         self.closed = True
         for sig in self._old_handlers:
             signal.signal(sig, signal.SIG_IGN)
-        for d in reversed(self.daemons):
-            with contextlib.suppress(Exception):
-                d.stop()
+        for d in self.daemons:
+            d.telemetry.close()
         for c in self.captures:
             with contextlib.suppress(Exception):
-                c.stop()
-        for p in reversed(self.processes):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(3)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(3)
+                c.stop(wait=False)
+        captures = {id(c.proc) for c in self.captures}
+        for p in self.processes:
+            if p.poll() is None and id(p) not in captures:
+                with contextlib.suppress(ProcessLookupError):
+                    p.terminate()
+        deadline = time.monotonic() + 5
+        for p in self.processes:
+            try:
+                p.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    p.wait(2)
+        for d in self.daemons:
+            with contextlib.suppress(Exception):
+                d.stop()    # reaps, records the exit code, removes its runtime dir
+        batch = ""
         for ns in reversed(self.namespaces):
             for pid in sh(["ip", "netns", "pids", ns.name], check=False).stdout.split():
                 with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid), signal.SIGKILL)
-            sh(["ip", "netns", "delete", ns.name], check=False)
+            batch += "netns delete %s\n" % ns.name
+        if batch:
+            sh(["ip", "-force", "-batch", "-"], check=False, input=batch)
         for d in self.daemons:
             shutil.rmtree(d.runtime_dir, ignore_errors=True)
         if not keep_workdir:
@@ -589,10 +603,14 @@ class Capture:
                 raise RigError("tcpdump on %s failed: %s" % (self.ifname, f.read()))
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """SIGINT: tcpdump writes out what it has and exits."""
         if self.proc is not None and self.proc.poll() is None:
-            time.sleep(0.05)    # the last frames through -U's buffer
+            if wait:
+                time.sleep(0.05)    # the last frames through -U's buffer
             self.proc.send_signal(signal.SIGINT)
+            if not wait:
+                return
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
@@ -722,7 +740,7 @@ class LanSite:
         ns <site>lan: bridge <tag><s>br joining the device's LAN veth peer
                       (<tag><s>pd: capture here to see both directions) and
                       one veth per host
-        ns <site>h1..: Linux hosts 10.<x>.0.(10+i)/24 on <tag><s>hN
+        ns <site>h1..: Linux hosts 10.<70+index>.0.11, .12, ... /24 on <tag><s>hN
         ns <site>wan: the WAN veth's peer, unused
 
     Device-side veths have no address and no IPv6; host veths have checksum
@@ -730,14 +748,19 @@ class LanSite:
 
     def __init__(self, rig: Rig, binary: str, site: str = "", index: int = 1,
                  hosts=("h1", "h2", "h3"), v2_hosts=("h3",), timers: Optional[dict] = None,
-                 extra: Optional[List[str]] = None):
+                 extra: Optional[List[str]] = None, vpn: Optional[List[str]] = None,
+                 wan_address: Optional[str] = None, lcores: str = "0,1"):
+        """site names the namespaces (<site>dev, <site>h1...) of one of
+        several sites; index picks the LAN 10.(70+index).0.0/24. vpn replaces
+        the default remote site and SA lines, extra adds any line."""
         self.rig = rig
         self.site = site
         self.x = 70 + index
         self.subnet = "10.%d.0" % self.x
         self.lan_address = self.subnet + ".1"
-        self.wan_address = "10.200.%d.1" % index
+        self.wan_address = wan_address or "10.200.%d.1" % index
         self.remote_address = "10.200.%d.254" % index
+        self.vpn = vpn
         self.timers = dict(FAST_TIMERS, **(timers or {}))
         s = site
         self.dev_ns = rig.netns(s + "dev")
@@ -768,7 +791,7 @@ class LanSite:
         rig.settle()
         self.device = Ivgmpd(rig, self.dev_ns, (s or "site") + "dev", binary, self.config(extra),
                              ["net_af_packet0,iface=%s" % self.dev_lan_if,
-                              "net_af_packet1,iface=%s" % self.dev_wan_if])
+                              "net_af_packet1,iface=%s" % self.dev_wan_if], lcores=lcores)
 
     def config(self, extra: Optional[List[str]]) -> str:
         lines = ["# written by test/e2e/rig.py",
@@ -777,8 +800,11 @@ class LanSite:
                  "wan-nexthop-mac 02:00:00:00:00:fe",
                  "lan-address " + self.lan_address]
         lines += ["%s %s" % kv for kv in self.timers.items()]
-        lines += ["site remote " + self.remote_address,
-                  "sa out remote spi 0x1001 aes-gcm-128 key 0x" + bytes(range(1, 21)).hex()]
+        if self.vpn is not None:
+            lines += self.vpn
+        else:   # one remote site and its outbound SA: the least a valid file has
+            lines += ["site remote " + self.remote_address,
+                      "sa out remote spi 0x1001 aes-gcm-128 key 0x" + bytes(range(1, 21)).hex()]
         lines += extra or []
         return "\n".join(lines) + "\n"
 
@@ -921,6 +947,8 @@ def main(test: Callable[[Rig, Checker, Args], None], name: str) -> None:
                 chk.check(False, "rig", str(e))
             except Interrupted as e:
                 chk.check(False, "interrupted", str(e))
+            except Exception:       # a broken test still tears its rig down and says why
+                chk.check(False, "the test itself", traceback.format_exc())
             finally:
                 for d in rig.daemons:
                     if chk.failures and d.proc is not None:

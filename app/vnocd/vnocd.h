@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef IVGMP_VNOCD_H
+#define IVGMP_VNOCD_H
+
+/*
+ * vnocd: the VNOC (001_aebc90bc0c46f8cb.txt 3.2, 4). Internals shared by its
+ * files:
+ *   vnocd.c             arguments, signals, wiring, the timer thread
+ *   vnocd_http.c        libmicrohttpd: TLS identity, request bodies, answers
+ *   vnocd_store.c       SQLite: schema and every SQL statement
+ *   vnocd_policy.c      the policy file (doc/policy.rst)
+ *   vnocd_ops.c         the operations and the site's view
+ *   vnocd_keys.c        pairwise SAs: creation, replacement, expiry
+ *   vnocd_watch.c       WatchUpdates long polls (suspended connections)
+ *   vnocd_accounting.c  `vnocd accounting` CSV export
+ *
+ * One mutex (struct vnocd.lock) guards the store, the policy pointer and the
+ * waiters: every operation runs whole under it, so an operation sees and
+ * leaves a consistent state and the version seen by a waiter never goes
+ * back. The HTTP threads only parse and encode outside it.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "vnoc/vnoc.h"
+
+/* The values of enum esp_aead (lib/esp), which vnoc_sa.aead carries. */
+#define VNOCD_AEAD_AES_GCM_128 0
+#define VNOCD_AEAD_AES_GCM_256 1
+
+#define VNOCD_ADMIN_ID "admin"
+#define VNOCD_SPI_MIN 256               /* 1..255 are reserved (RFC 4303 2.1) */
+#define VNOCD_REASON_MAX 160
+
+struct vnocd_config {
+	const char *listen_addr;        /* IPv4 address to bind */
+	uint16_t port;
+	const char *cert_file;          /* the server's certificate (PEM) */
+	const char *key_file;           /* ... and its key */
+	const char *client_ca_file;     /* the CA that signs site certificates */
+	bool insecure_http;             /* tests: no TLS, site id from a header */
+	const char *db_path;
+	const char *policy_path;
+	unsigned int threads;           /* MHD thread pool */
+	unsigned int max_connections;
+	unsigned int per_ip_connections; /* 0: no per-address limit */
+	unsigned int connection_timeout_s;
+	size_t body_max;                /* request body limit, bytes */
+	uint32_t heartbeat_s;           /* told to sites */
+	uint32_t watch_timeout_s;       /* told to sites; default long poll */
+	uint32_t watch_timeout_max_s;   /* a longer wait asked for is cut */
+	uint32_t sa_lifetime_s;
+	uint8_t sa_aead;                /* VNOCD_AEAD_* */
+	bool sa_esn;
+};
+
+/* ---- store (vnocd_store.c) ---- */
+
+/* Every statement vnocd runs, prepared once. */
+enum vnocd_sql {
+	VNOCD_SQL_BEGIN,
+	VNOCD_SQL_COMMIT,
+	VNOCD_SQL_ROLLBACK,
+	VNOCD_SQL_VERSION_GET,
+	VNOCD_SQL_VERSION_SET,
+	VNOCD_SQL_SITE_GET,
+	VNOCD_SQL_SITE_INSERT,
+	VNOCD_SQL_SITE_UPDATE,
+	VNOCD_SQL_SITE_HEARTBEAT,
+	VNOCD_SQL_SITE_VIEW_VERSION_SET,
+	VNOCD_SQL_SITE_PEERS,           /* sites sharing a group with ?1 */
+	VNOCD_SQL_MEMBERSHIP_GET,
+	VNOCD_SQL_MEMBERSHIP_PUT,
+	VNOCD_SQL_MEMBERSHIP_DELETE,
+	VNOCD_SQL_MEMBERSHIP_ALL,
+	VNOCD_SQL_SITE_GROUP_COUNT,
+	VNOCD_SQL_SITE_GROUPS,
+	VNOCD_SQL_GROUP_MEMBER_COUNT,
+	VNOCD_SQL_GROUP_MEMBERS,        /* with each member's site row */
+	VNOCD_SQL_GROUPS_ALL,
+	VNOCD_SQL_PAIR_NEEDED,
+	VNOCD_SQL_SA_CURRENT_EXISTS,
+	VNOCD_SQL_SA_SPI_TAKEN,
+	VNOCD_SQL_SA_INSERT,
+	VNOCD_SQL_SA_DELETE_PAIR,
+	VNOCD_SQL_SA_COUNT_CURRENT,     /* current SAs with ?1 at one end */
+	VNOCD_SQL_SA_INBOUND,           /* for a view */
+	VNOCD_SQL_SA_OUTBOUND,          /* for a view */
+	VNOCD_SQL_SA_REKEY_DUE,
+	VNOCD_SQL_SA_SUPERSEDE,
+	VNOCD_SQL_SA_ACTIVATE_DUE,
+	VNOCD_SQL_SA_ACTIVATE,
+	VNOCD_SQL_SA_EXPIRED,
+	VNOCD_SQL_SA_DELETE,
+	VNOCD_SQL_SA_NEXT_EVENT,
+	VNOCD_SQL_ACCOUNTING_ADD,
+	VNOCD_SQL_ACCOUNTING_SINCE,
+	VNOCD_SQL_MAX
+};
+
+struct vnocd_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[VNOCD_SQL_MAX];
+	char path[256];
+};
+
+/* Opens (creating when absent, unless read_only) the database: WAL,
+ * synchronous=FULL, the schema. Returns 0 or -1 with why in err. */
+int vnocd_store_open(struct vnocd_store *st, const char *path, bool read_only,
+		     char *err, size_t err_len);
+void vnocd_store_close(struct vnocd_store *st);
+/* The statement, reset and with its bindings cleared. */
+sqlite3_stmt *vnocd_store_stmt(struct vnocd_store *st, enum vnocd_sql id);
+/* Runs a statement that returns no row (or whose rows do not matter). */
+int vnocd_store_exec(struct vnocd_store *st, sqlite3_stmt *s);
+const char *vnocd_store_error(const struct vnocd_store *st);
+int vnocd_store_begin(struct vnocd_store *st);
+int vnocd_store_commit(struct vnocd_store *st);
+void vnocd_store_rollback(struct vnocd_store *st);
+int vnocd_store_version(struct vnocd_store *st, uint64_t *version);
+
+struct vnocd_site {
+	char id[VNOC_SITE_ID_MAX];
+	uint32_t wan_addr;              /* network byte order */
+	bool udp_encap;
+	char software[64];
+	int64_t registered;             /* Unix time, s */
+	int64_t last_seen;
+	uint64_t view_version;          /* the version of this site's view */
+};
+
+/* 0 and *site filled, 1 when unknown, -1 on error. */
+int vnocd_store_site_get(struct vnocd_store *st, const char *id, struct vnocd_site *site);
+/* 0, 1 when not a member (*roles = 0), -1. */
+int vnocd_store_membership_get(struct vnocd_store *st, const char *site, uint32_t group,
+			       uint8_t *roles);
+int vnocd_store_count(struct vnocd_store *st, enum vnocd_sql id, const char *site,
+		      uint32_t group, uint32_t *n);
+
+/* ---- policy (vnocd_policy.c) ---- */
+
+struct vnocd_policy;
+
+/* Parses the whole file into a new policy. NULL with "FILE:LINE: reason"
+ * in err on the first line it cannot accept. */
+struct vnocd_policy *vnocd_policy_load(const char *path, char *err, size_t err_len);
+void vnocd_policy_free(struct vnocd_policy *p);
+/* The roles (VNOC_ROLE_*) site may hold in group. For each role refused,
+ * why[] (when not NULL) names the deciding rule or "no rule allows it". */
+uint8_t vnocd_policy_roles(const struct vnocd_policy *p, const char *site, uint32_t group,
+			   char *why, size_t why_len);
+enum vnoc_sa_mode vnocd_policy_sa_mode(const struct vnocd_policy *p, uint32_t group);
+uint32_t vnocd_policy_max_groups_per_site(const struct vnocd_policy *p);
+uint32_t vnocd_policy_max_sites_per_group(const struct vnocd_policy *p);
+unsigned int vnocd_policy_rule_count(const struct vnocd_policy *p);
+
+/* ---- sets of sites whose view changed ---- */
+
+struct vnocd_siteset {
+	uint32_t n;
+	uint32_t cap;
+	char (*id)[VNOC_SITE_ID_MAX];
+};
+
+int vnocd_siteset_add(struct vnocd_siteset *set, const char *id);
+void vnocd_siteset_free(struct vnocd_siteset *set);
+
+/* ---- watch (vnocd_watch.c) ---- */
+
+struct MHD_Connection;
+
+/* One suspended WatchUpdates. */
+struct vnocd_waiter {
+	struct vnocd_waiter *next;      /* in its hash bucket */
+	struct MHD_Connection *connection;
+	char site[VNOC_SITE_ID_MAX];
+	uint64_t since;
+	uint64_t deadline_ms;           /* monotonic */
+	bool waiting;                   /* in the table, connection suspended */
+};
+
+#define VNOCD_WATCH_BUCKETS 4096
+
+struct vnocd_watch {
+	struct vnocd_waiter *bucket[VNOCD_WATCH_BUCKETS];
+	uint32_t n_waiting;
+};
+
+/* With vnocd.lock held: suspends the connection until
+ * vnocd_watch_notify names the site with a newer version, the deadline
+ * passes, or vnocd stops. */
+void vnocd_watch_suspend(struct vnocd_watch *w, struct vnocd_waiter *waiter);
+/* With vnocd.lock held: resumes the waiters of each site in set. */
+void vnocd_watch_notify(struct vnocd_watch *w, const struct vnocd_siteset *set,
+			uint64_t version);
+/* With vnocd.lock held: resumes the waiters whose deadline is past; returns
+ * the next deadline (UINT64_MAX when none). */
+uint64_t vnocd_watch_expire(struct vnocd_watch *w, uint64_t now_ms);
+void vnocd_watch_resume_all(struct vnocd_watch *w);
+
+/* ---- the daemon ---- */
+
+struct vnocd {
+	struct vnocd_config cfg;
+	pthread_mutex_t lock;
+	struct vnocd_store store;
+	struct vnocd_policy *policy;
+	struct vnocd_watch watch;
+	struct MHD_Daemon *mhd;
+	bool stopping;
+
+	/* The timer thread: watch deadlines, SA replacement and expiry. */
+	pthread_t timer;
+	pthread_cond_t timer_cond;
+	uint64_t timer_wake_ms;         /* when it means to wake next */
+	int64_t keys_next_s;            /* the next SA event, Unix time */
+};
+
+uint64_t vnocd_now_ms(void);           /* monotonic */
+int64_t vnocd_time(void);              /* Unix time, s */
+void vnocd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Wakes the timer thread (vnocd.lock held) if deadline_ms is earlier than
+ * it planned. */
+void vnocd_timer_kick(struct vnocd *d, uint64_t deadline_ms);
+
+/* ---- operations (vnocd_ops.c) ---- */
+
+/* Runs one request from site `who` (the TLS identity); fills resp, or
+ * returns the fault. Takes vnocd.lock. WatchUpdates is run by
+ * vnocd_ops_watch_begin / vnocd_ops_view instead. */
+enum vnoc_fault vnocd_ops_run(struct vnocd *d, const char *who, const struct vnoc_msg *req,
+			      struct vnoc_msg *resp, char *why, size_t why_len);
+/* WatchUpdates: 0 when answered at once into resp (view), 1 when the
+ * waiter was suspended, or a fault (> 1 as enum vnoc_fault + 1 ... see
+ * vnocd_ops.c). */
+enum vnocd_watch_start {
+	VNOCD_WATCH_ANSWER,
+	VNOCD_WATCH_SUSPENDED,
+	VNOCD_WATCH_FAULT,
+};
+enum vnocd_watch_start vnocd_ops_watch_begin(struct vnocd *d, const struct vnoc_watch_req *req,
+					      struct vnocd_waiter *waiter, struct vnoc_msg *resp,
+					      struct vnoc_fault_info *fault);
+/* The answer of a resumed WatchUpdates. */
+enum vnoc_fault vnocd_ops_watch_end(struct vnocd *d, const struct vnoc_watch_req *req,
+				    struct vnoc_msg *resp, char *why, size_t why_len);
+/* A new policy: swapped in under the lock; roles it no longer allows are
+ * taken away (LeaveVpn with reason "policy"). */
+void vnocd_ops_policy_swap(struct vnocd *d, struct vnocd_policy *p);
+
+/* With vnocd.lock held and a transaction open: the view of site, all its
+ * groups or just one (group != 0). */
+enum vnoc_fault vnocd_view_build(struct vnocd *d, const char *site, uint32_t group,
+				 struct vnoc_view *view, char *why, size_t why_len);
+
+/* With the transaction open: one accounting row. */
+int vnocd_accounting_add(struct vnocd *d, int64_t now, const char *site, uint32_t group,
+			 uint8_t role, const char *action, const char *reason);
+
+/* ---- keys (vnocd_keys.c) ---- */
+
+/* Inside a transaction: makes sure a current SA from -> to exists. */
+int vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int64_t now);
+/* Inside a transaction: replaces SAs at 80 % of their life, activates
+ * replacements, deletes expired SAs; adds the sites whose view changed. */
+int vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed);
+/* The next time vnocd_keys_run has work (Unix time), INT64_MAX if none. */
+int64_t vnocd_keys_next_event(struct vnocd *d);
+int vnocd_keys_random(void *buf, size_t len);
+
+/* ---- version bumps (vnocd_ops.c) ---- */
+
+/* Inside a transaction: a new global version, given to every site in set. */
+int vnocd_version_bump(struct vnocd *d, const struct vnocd_siteset *set, uint64_t *version);
+
+/* ---- accounting export (vnocd_accounting.c) ---- */
+
+int vnocd_accounting_main(int argc, char **argv);
+int vnocd_time_parse(const char *text, int64_t *t);
+
+/* ---- HTTP (vnocd_http.c) ---- */
+
+int vnocd_http_start(struct vnocd *d, char *err, size_t err_len);
+void vnocd_http_stop(struct vnocd *d);
+
+/* ---- helpers ---- */
+
+bool vnocd_group_valid(uint32_t group);  /* network byte order */
+const char *vnocd_ip_str(uint32_t addr, char *buf);  /* buf: 16 bytes */
+const char *vnocd_roles_str(uint8_t roles);
+
+#endif

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pairwise SAs (design.md 4, `pairwise`): one SA per (sender site, receiver
+ * site) that share a group where the first sends and the second receives.
+ * Keys, salts and SPIs come from getrandom(2); an SPI is unique among the
+ * receiver's inbound SAs (the receiver finds the SA by SPI alone).
+ *
+ * Life of an SA, in seconds from its creation (lifetime L):
+ *   0        created: in the receiver's view (inbound) and, when it is the
+ *            pair's first SA, in the sender's view (outbound) at once
+ *   0.8 L    replaced: a new SA (new SPI, key, salt) enters the receiver's
+ *            view; the old one is superseded
+ *   0.9 L    the replacement becomes the sender's outbound SA (make before
+ *            break: the receiver has had 0.1 L to install it)
+ *   L        the old SA expires and leaves the receiver's view
+ * Each step bumps the version of the views it changes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "vnocd.h"
+
+#define KEYS_SPI_TRIES 64
+
+int
+vnocd_keys_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A new SA from -> to. activate_at <= now makes it the sender's at once. */
+static int
+keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
+	       int64_t activate_at)
+{
+	struct vnocd_store *st = &d->store;
+	unsigned int key_len = d->cfg.sa_aead == VNOCD_AEAD_AES_GCM_256 ? 32 : 16;
+	int64_t life = d->cfg.sa_lifetime_s;
+	uint8_t key[32], salt[4];
+	uint32_t spi = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	for (int i = 0; ; i++) {
+		if (i == KEYS_SPI_TRIES) {
+			vnocd_log("keys: no free SPI for %s after %d draws", to, i);
+			return -1;
+		}
+		if (vnocd_keys_random(&spi, sizeof(spi)) < 0)
+			return -1;
+		if (spi < VNOCD_SPI_MIN)
+			continue;
+		s = vnocd_store_stmt(st, VNOCD_SQL_SA_SPI_TAKEN);
+		sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, spi);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW)
+			return -1;
+	}
+	if (vnocd_keys_random(key, key_len) < 0 || vnocd_keys_random(salt, sizeof(salt)) < 0)
+		return -1;
+	s = vnocd_store_stmt(st, VNOCD_SQL_SA_INSERT);
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, spi);
+	sqlite3_bind_int(s, 4, d->cfg.sa_aead);
+	sqlite3_bind_blob(s, 5, key, (int)key_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 6, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 7, d->cfg.sa_esn);
+	sqlite3_bind_int64(s, 8, now);
+	sqlite3_bind_int64(s, 9, activate_at);
+	sqlite3_bind_int(s, 10, activate_at <= now);
+	sqlite3_bind_int64(s, 11, now + life * 8 / 10);
+	sqlite3_bind_int64(s, 12, now + life);
+	rc = vnocd_store_exec(st, s);
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(salt, sizeof(salt));
+	return rc;
+}
+
+int
+vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int64_t now)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_SA_CURRENT_EXISTS);
+	int rc;
+
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	return keys_sa_insert(d, from, to, now, now);
+}
+
+/* Rows of a due-work query, copied out before the table is changed. */
+struct keys_row {
+	int64_t id;
+	char from[VNOC_SITE_ID_MAX];
+	char to[VNOC_SITE_ID_MAX];
+	int64_t expires;
+	bool superseded;
+};
+
+static int
+keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, struct keys_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct keys_row *r;
+		int cols = sqlite3_column_count(s);
+
+		if (*n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			struct keys_row *p = realloc(*rows, c * sizeof(*p));
+
+			if (p == NULL) {
+				sqlite3_reset(s);
+				return -1;
+			}
+			*rows = p;
+			cap = c;
+		}
+		r = &(*rows)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(s, 0);
+		snprintf(r->from, sizeof(r->from), "%s", (const char *)sqlite3_column_text(s, 1));
+		if (cols > 2)
+			snprintf(r->to, sizeof(r->to), "%s", (const char *)sqlite3_column_text(s, 2));
+		if (id == VNOCD_SQL_SA_REKEY_DUE)
+			r->expires = sqlite3_column_int64(s, 3);
+		if (id == VNOCD_SQL_SA_EXPIRED)
+			r->superseded = sqlite3_column_int(s, 3) != 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+keys_by_id(struct vnocd *d, enum vnocd_sql id, int64_t row)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
+
+	sqlite3_bind_int64(s, 1, row);
+	return vnocd_store_exec(&d->store, s);
+}
+
+int
+vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
+{
+	int64_t grace = d->cfg.sa_lifetime_s / 10 > 0 ? d->cfg.sa_lifetime_s / 10 : 1;
+	struct keys_row *rows;
+	size_t n;
+
+	/* Replace at 80 % of life. */
+	if (keys_rows(d, VNOCD_SQL_SA_REKEY_DUE, now, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct keys_row *r = &rows[i];
+		int64_t activate_at = now + grace < r->expires ? now + grace : r->expires;
+
+		if (keys_by_id(d, VNOCD_SQL_SA_SUPERSEDE, r->id) < 0 ||
+		    keys_sa_insert(d, r->from, r->to, now, activate_at) < 0 ||
+		    vnocd_siteset_add(changed, r->to) < 0 ||
+		    (activate_at <= now && vnocd_siteset_add(changed, r->from) < 0)) {
+			free(rows);
+			return -1;
+		}
+		vnocd_log("rekey %s -> %s: new SA, the sender's in %llds", r->from, r->to,
+			  (long long)(activate_at - now));
+	}
+	free(rows);
+
+	/* Replacements become the sender's. */
+	if (keys_rows(d, VNOCD_SQL_SA_ACTIVATE_DUE, now, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (keys_by_id(d, VNOCD_SQL_SA_ACTIVATE, rows[i].id) < 0 ||
+		    vnocd_siteset_add(changed, rows[i].from) < 0) {
+			free(rows);
+			return -1;
+		}
+	}
+	free(rows);
+
+	/* Expired SAs leave the views. */
+	if (keys_rows(d, VNOCD_SQL_SA_EXPIRED, now, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (keys_by_id(d, VNOCD_SQL_SA_DELETE, rows[i].id) < 0 ||
+		    vnocd_siteset_add(changed, rows[i].to) < 0 ||
+		    (!rows[i].superseded && vnocd_siteset_add(changed, rows[i].from) < 0)) {
+			free(rows);
+			return -1;
+		}
+	}
+	free(rows);
+	return 0;
+}
+
+int64_t
+vnocd_keys_next_event(struct vnocd *d)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_SA_NEXT_EVENT);
+	int64_t t = INT64_MAX;
+
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		t = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return t;
+}
