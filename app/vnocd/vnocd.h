@@ -202,6 +202,8 @@ void vnocd_watch_notify(struct vnocd_watch *w, const struct vnocd_siteset *set,
  * the next deadline (UINT64_MAX when none). */
 uint64_t vnocd_watch_expire(struct vnocd_watch *w, uint64_t now_ms);
 void vnocd_watch_resume_all(struct vnocd_watch *w);
+/* With vnocd.lock held: forgets a waiter without resuming it. */
+void vnocd_watch_cancel(struct vnocd_watch *w, struct vnocd_waiter *waiter);
 
 /* ---- the daemon ---- */
 
@@ -235,9 +237,10 @@ void vnocd_timer_kick(struct vnocd *d, uint64_t deadline_ms);
  * vnocd_ops_watch_begin / vnocd_ops_view instead. */
 enum vnoc_fault vnocd_ops_run(struct vnocd *d, const char *who, const struct vnoc_msg *req,
 			      struct vnoc_msg *resp, char *why, size_t why_len);
-/* WatchUpdates: 0 when answered at once into resp (view), 1 when the
- * waiter was suspended, or a fault (> 1 as enum vnoc_fault + 1 ... see
- * vnocd_ops.c). */
+/* Frees what vnocd_ops_run or the watch calls put in resp. */
+void vnocd_ops_release(struct vnoc_msg *resp);
+/* WatchUpdates: answered at once into resp (a view), suspended (the waiter
+ * is in the table, the connection suspended), or a fault. */
 enum vnocd_watch_start {
 	VNOCD_WATCH_ANSWER,
 	VNOCD_WATCH_SUSPENDED,

@@ -377,7 +377,7 @@ vnocd_policy_roles(const struct vnocd_policy *p, const char *site, uint32_t grou
 		if (why == NULL || off >= why_len)
 			continue;
 		if (best == NULL) {
-			off += (size_t)snprintf(why + off, why_len - off, "%s%s: no rule allows it",
+			off += (size_t)snprintf(why + off, why_len - off, "%sno rule allows %s",
 						off ? "; " : "", vnocd_roles_str(roles[k]));
 		} else {
 			struct in_addr in = { .s_addr = htonl(best->prefix) };
@@ -385,7 +385,7 @@ vnocd_policy_roles(const struct vnocd_policy *p, const char *site, uint32_t grou
 
 			inet_ntop(AF_INET, &in, a, sizeof(a));
 			off += (size_t)snprintf(why + off, why_len - off,
-						"%s%s: denied by %s:%u (deny site %s %s/%u)",
+						"%s%s denied by %s:%u (deny site %s %s %s/%u)",
 						off ? "; " : "", vnocd_roles_str(roles[k]), p->path,
 						best->line, best->any_site ? "*" : best->site,
 						vnocd_roles_str(best->roles), a, best->len);

@@ -29,6 +29,16 @@
 #define VNOC_MAX_SAS 2048            /* SAs in one view */
 #define VNOC_MAX_ACCOUNTING_ROWS 4096 /* rows in one GetAccounting answer */
 
+/* What vnoc_msg_decode accepts (doc/protocol.rst, "Hardening"): requests
+ * are small and come from anyone who reaches the VNOC; answers carry whole
+ * views and come from the VNOC. An encoder that exceeds these has built a
+ * message the other end refuses. */
+#define VNOC_REQUEST_MAX_BYTES (1u << 20)
+#define VNOC_REQUEST_MAX_ELEMENTS 100000u
+#define VNOC_RESPONSE_MAX_BYTES (48u << 20)
+#define VNOC_RESPONSE_MAX_ELEMENTS 1000000u
+#define VNOC_MAX_DEPTH 32u
+
 #define VNOC_ROLE_RECEIVER 0x1      /* the same bits as GROUP_ROLE_* */
 #define VNOC_ROLE_SENDER   0x2
 

@@ -322,15 +322,23 @@ client_classify(struct vnoc_client *c, struct vnoc_client_request *req, struct v
 				 : req->error[0] ? req->error : curl_easy_strerror(req->result));
 		return VNOC_CLIENT_FAILURE;
 	}
-	/* SOAP 1.1 sends faults with status 500; other statuses carry no
-	 * SOAP answer. */
-	if (req->http_status != 200 && req->http_status != 500) {
-		c->counters[VNOC_CLIENT_CTR_transport_failures]++;
-		vnoc_client_fail(c, true, "%s to %s: HTTP status %ld", op, url, req->http_status);
-		return VNOC_CLIENT_FAILURE;
-	}
 	rc = vnoc_msg_decode(req->answer ? req->answer : "", req->answer_len, true, msg, fault,
 			     err, sizeof(err));
+	/* SOAP 1.1 (6.2) answers 200, or 500 with a fault. Any other status
+	 * (403: the certificate was refused, 413, 503 from a proxy, ...) is a
+	 * failure, explained by the fault when one came with it. */
+	if (req->http_status != 200 && req->http_status != 500) {
+		if (rc == 0)
+			vnoc_msg_release(msg);
+		if (rc == 1 && fault->reason < VNOC_FAULT_MAX)
+			c->faults[fault->reason]++;
+		c->counters[VNOC_CLIENT_CTR_transport_failures]++;
+		vnoc_client_fail(c, true, "%s to %s: HTTP status %ld%s%s%s%s", op, url,
+				 req->http_status, rc == 1 ? ": " : "",
+				 rc == 1 ? vnoc_fault_name(fault->reason) : "",
+				 rc == 1 ? ": " : "", rc == 1 ? fault->text : "");
+		return VNOC_CLIENT_FAILURE;
+	}
 	if (rc == 0 && (msg->op != req->op || !msg->response)) {
 		vnoc_msg_release(msg);
 		snprintf(err, sizeof(err), "answered with %s", vnoc_op_name(msg->op));

@@ -1,0 +1,1222 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The VNOC's operations (001_aebc90bc0c46f8cb.txt 3.2; design.md 6) and a
+ * site's view. Each operation runs under vnocd.lock in one SQLite
+ * transaction: checks, changes, a version bump for the sites whose view
+ * changed, the answer, COMMIT, and only then the wake-up of their
+ * WatchUpdates. A refusal that leaves an accounting row (deny) commits that
+ * row and answers the fault.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vnocd.h"
+
+/* Current SAs one site may have at its ends: its view also holds the
+ * superseded inbound ones during a replacement, at most twice as many. */
+#define OPS_SA_LIMIT (VNOC_MAX_SAS / 2)
+
+struct ops_ctx {
+	struct vnocd *d;
+	int64_t now;
+	struct vnocd_siteset changed;
+	uint64_t version;               /* after the bump */
+	bool commit_fault;              /* a fault whose rows are kept */
+	char *why;
+	size_t why_len;
+};
+
+/* ---- helpers ---- */
+
+int
+vnocd_siteset_add(struct vnocd_siteset *set, const char *id)
+{
+	if (set->n == set->cap) {
+		uint32_t cap = set->cap ? set->cap * 2 : 16;
+		char (*p)[VNOC_SITE_ID_MAX] = realloc(set->id, cap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		set->id = p;
+		set->cap = cap;
+	}
+	snprintf(set->id[set->n++], VNOC_SITE_ID_MAX, "%s", id);
+	return 0;
+}
+
+void
+vnocd_siteset_free(struct vnocd_siteset *set)
+{
+	free(set->id);
+	memset(set, 0, sizeof(*set));
+}
+
+bool
+vnocd_group_valid(uint32_t group)
+{
+	uint32_t g = ntohl(group);
+
+	/* Multicast, and not link-local control (224.0.0.0/24 never leaves
+	 * a site). */
+	return (g >> 28) == 0xe && (g >> 8) != 0xe00000;
+}
+
+const char *
+vnocd_ip_str(uint32_t addr, char *buf)
+{
+	struct in_addr in = { .s_addr = addr };
+
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+const char *
+vnocd_roles_str(uint8_t roles)
+{
+	static const char *const names[] = { "none", "receive", "send", "both" };
+
+	return names[roles & 3];
+}
+
+static bool
+ops_wan_valid(uint32_t addr)
+{
+	uint32_t a = ntohl(addr);
+
+	return a != 0 && (a >> 28) < 0xe;
+}
+
+int
+vnocd_version_bump(struct vnocd *d, const struct vnocd_siteset *set, uint64_t *version)
+{
+	struct vnocd_store *st = &d->store;
+	sqlite3_stmt *s;
+	uint64_t v;
+
+	if (vnocd_store_version(st, &v) < 0)
+		return -1;
+	v++;
+	s = vnocd_store_stmt(st, VNOCD_SQL_VERSION_SET);
+	sqlite3_bind_int64(s, 1, (int64_t)v);
+	if (vnocd_store_exec(st, s) < 0)
+		return -1;
+	for (uint32_t i = 0; i < set->n; i++) {
+		s = vnocd_store_stmt(st, VNOCD_SQL_SITE_VIEW_VERSION_SET);
+		sqlite3_bind_text(s, 1, set->id[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)v);
+		if (vnocd_store_exec(st, s) < 0)
+			return -1;
+	}
+	*version = v;
+	return 0;
+}
+
+int
+vnocd_accounting_add(struct vnocd *d, int64_t now, const char *site, uint32_t group,
+		     uint8_t roles, const char *action, const char *reason)
+{
+	static const uint8_t each[] = { VNOC_ROLE_SENDER, VNOC_ROLE_RECEIVER };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		sqlite3_stmt *s;
+
+		if (!(roles & each[i]))
+			continue;
+		s = vnocd_store_stmt(&d->store, VNOCD_SQL_ACCOUNTING_ADD);
+		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, ntohl(group));
+		sqlite3_bind_text(s, 4, vnocd_roles_str(each[i]), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
+		if (vnocd_store_exec(&d->store, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static enum vnoc_fault
+ops_fault(struct ops_ctx *c, enum vnoc_fault f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum vnoc_fault
+ops_fault(struct ops_ctx *c, enum vnoc_fault f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->why_len, fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+static enum vnoc_fault
+ops_store_fault(struct ops_ctx *c)
+{
+	vnocd_log("store: %s", vnocd_store_error(&c->d->store));
+	return ops_fault(c, VNOC_FAULT_SERVER, "the VNOC's database failed; retry later");
+}
+
+/* A group's members with their roles, copied out. */
+struct ops_member {
+	char site[VNOC_SITE_ID_MAX];
+	uint8_t roles;
+	uint32_t wan_addr;
+	bool udp_encap;
+};
+
+static int
+ops_group_members(struct vnocd *d, uint32_t group, struct ops_member **out, uint32_t *n)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_GROUP_MEMBERS);
+	uint32_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 2, ntohl(group));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ops_member *m;
+
+		if (*n == cap) {
+			uint32_t c = cap ? cap * 2 : 16;
+			struct ops_member *p = realloc(*out, c * sizeof(*p));
+
+			if (p == NULL) {
+				sqlite3_reset(s);
+				free(*out);
+				*out = NULL;
+				return -1;
+			}
+			*out = p;
+			cap = c;
+		}
+		m = &(*out)[(*n)++];
+		snprintf(m->site, sizeof(m->site), "%s", (const char *)sqlite3_column_text(s, 0));
+		m->roles = (uint8_t)sqlite3_column_int(s, 1);
+		m->wan_addr = htonl((uint32_t)sqlite3_column_int64(s, 2));
+		m->udp_encap = sqlite3_column_int(s, 3) != 0;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- views ---- */
+
+static void
+view_free(struct vnoc_view *view)
+{
+	for (uint32_t i = 0; view->groups != NULL && i < view->n_groups; i++)
+		free(view->groups[i].members);
+	free(view->groups);
+	free(view->sas);
+	memset(view, 0, sizeof(*view));
+}
+
+/* SA rows (inbound or outbound) into view->sas; only the newest per peer
+ * when newest_only; only peers in `only` when it is not NULL. */
+static int
+view_sas_add(struct vnocd *d, enum vnocd_sql id, const char *site, int64_t now, bool inbound,
+	     const struct ops_member *only, uint32_t n_only, uint32_t *cap,
+	     struct vnoc_view *view)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
+	char last[VNOC_SITE_ID_MAX] = "";
+	int rc;
+
+	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *peer = (const char *)sqlite3_column_text(s, 0);
+		const void *key = sqlite3_column_blob(s, 3);
+		int key_len = sqlite3_column_bytes(s, 3);
+		const void *salt = sqlite3_column_blob(s, 4);
+		struct vnoc_sa *sa;
+		bool keep = only == NULL;
+
+		if (!inbound && strcmp(peer, last) == 0)
+			continue;               /* an older outbound SA */
+		snprintf(last, sizeof(last), "%s", peer);
+		for (uint32_t i = 0; !keep && i < n_only; i++)
+			keep = strcmp(only[i].site, peer) == 0;
+		if (!keep)
+			continue;
+		if ((key_len != 16 && key_len != 32) || sqlite3_column_bytes(s, 4) != 4)
+			continue;               /* not written by vnocd */
+		if (view->n_sas == *cap) {
+			uint32_t c = *cap ? *cap * 2 : 16;
+			struct vnoc_sa *p;
+
+			if (view->n_sas >= VNOC_MAX_SAS) {
+				sqlite3_reset(s);
+				return 1;
+			}
+			p = realloc(view->sas, c * sizeof(*p));
+			if (p == NULL) {
+				sqlite3_reset(s);
+				return -1;
+			}
+			view->sas = p;
+			*cap = c;
+		}
+		sa = &view->sas[view->n_sas++];
+		memset(sa, 0, sizeof(*sa));
+		sa->inbound = inbound;
+		snprintf(sa->peer, sizeof(sa->peer), "%s", peer);
+		sa->spi = (uint32_t)sqlite3_column_int64(s, 1);
+		sa->aead = (uint8_t)sqlite3_column_int(s, 2);
+		memcpy(sa->key, key, (size_t)key_len);
+		sa->key_len = (uint8_t)key_len;
+		memcpy(sa->salt, salt, 4);
+		sa->esn = sqlite3_column_int(s, 5) != 0;
+		sa->lifetime_s = (uint64_t)(sqlite3_column_int64(s, 6) - now);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+view_group_add(struct vnocd *d, uint32_t group, struct vnoc_group *g, struct ops_member **mem,
+	       uint32_t *n_mem)
+{
+	uint32_t n;
+
+	if (ops_group_members(d, group, mem, &n) < 0)
+		return -1;
+	if (n > VNOC_MAX_MEMBERS)
+		return 1;
+	g->group = group;
+	g->sa_mode = vnocd_policy_sa_mode(d->policy, group);
+	g->n_members = (uint16_t)n;
+	g->members = calloc(n ? n : 1, sizeof(*g->members));
+	if (g->members == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(g->members[i].site, sizeof(g->members[i].site), "%s", (*mem)[i].site);
+		g->members[i].wan_addr = (*mem)[i].wan_addr;
+		g->members[i].udp_encap = (*mem)[i].udp_encap;
+		g->members[i].roles = (*mem)[i].roles;
+	}
+	if (n_mem != NULL)
+		*n_mem = n;
+	return 0;
+}
+
+enum vnoc_fault
+vnocd_view_build(struct vnocd *d, const char *site, uint32_t group, struct vnoc_view *view,
+		 char *why, size_t why_len)
+{
+	struct ops_member *only = NULL;
+	uint32_t n_only = 0, cap = 0;
+	struct vnocd_site row;
+	uint32_t *groups = NULL;
+	uint32_t n_groups = 0;
+	int64_t now = vnocd_time();
+	int rc;
+
+	memset(view, 0, sizeof(*view));
+	rc = vnocd_store_site_get(&d->store, site, &row);
+	if (rc != 0)
+		goto fail;
+	view->version = row.view_version;
+	if (group != 0) {
+		groups = malloc(sizeof(*groups));
+		if (groups == NULL)
+			goto fail;
+		groups[n_groups++] = group;
+	} else {
+		sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_SITE_GROUPS);
+		uint32_t gcap = 0;
+
+		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (n_groups == gcap) {
+				uint32_t c = gcap ? gcap * 2 : 16;
+				uint32_t *p = realloc(groups, c * sizeof(*p));
+
+				if (p == NULL) {
+					sqlite3_reset(s);
+					goto fail;
+				}
+				groups = p;
+				gcap = c;
+			}
+			groups[n_groups++] = htonl((uint32_t)sqlite3_column_int64(s, 0));
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	if (n_groups > VNOC_MAX_GROUPS) {
+		snprintf(why, why_len, "the view of %s has more than %u groups", site,
+			 VNOC_MAX_GROUPS);
+		goto limit;
+	}
+	view->groups = calloc(n_groups ? n_groups : 1, sizeof(*view->groups));
+	if (view->groups == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < n_groups; i++) {
+		struct ops_member *mem = NULL;
+
+		rc = view_group_add(d, groups[i], &view->groups[i], &mem,
+				    group != 0 ? &n_only : NULL);
+		view->n_groups = i + 1;
+		if (group != 0)
+			only = mem;
+		else
+			free(mem);
+		if (rc < 0)
+			goto fail;
+		if (rc > 0) {
+			snprintf(why, why_len, "a group of %s has more than %u members", site,
+				 VNOC_MAX_MEMBERS);
+			goto limit;
+		}
+	}
+	rc = view_sas_add(d, VNOCD_SQL_SA_INBOUND, site, now, true, only, n_only, &cap, view);
+	if (rc == 0)
+		rc = view_sas_add(d, VNOCD_SQL_SA_OUTBOUND, site, now, false, only, n_only, &cap,
+				  view);
+	if (rc < 0)
+		goto fail;
+	if (rc > 0) {
+		snprintf(why, why_len, "the view of %s has more than %u SAs", site, VNOC_MAX_SAS);
+		goto limit;
+	}
+	free(groups);
+	free(only);
+	return VNOC_FAULT_NONE;
+limit:
+	free(groups);
+	free(only);
+	view_free(view);
+	return VNOC_FAULT_LIMIT;
+fail:
+	free(groups);
+	free(only);
+	view_free(view);
+	if (rc == 1) {
+		snprintf(why, why_len, "site %s is not registered", site);
+		return VNOC_FAULT_UNKNOWN_SITE;
+	}
+	vnocd_log("store: view of %s: %s", site, vnocd_store_error(&d->store));
+	snprintf(why, why_len, "the VNOC's database failed; retry later");
+	return VNOC_FAULT_SERVER;
+}
+
+/* ---- operations ---- */
+
+static enum vnoc_fault
+ops_site_known(struct ops_ctx *c, const char *site, struct vnocd_site *row)
+{
+	int rc = vnocd_store_site_get(&c->d->store, site, row);
+
+	if (rc < 0)
+		return ops_store_fault(c);
+	if (rc > 0)
+		return ops_fault(c, VNOC_FAULT_UNKNOWN_SITE,
+				 "site %s is not registered (RegisterSite first)", site);
+	return VNOC_FAULT_NONE;
+}
+
+static enum vnoc_fault
+ops_bump(struct ops_ctx *c)
+{
+	if (c->changed.n == 0) {
+		if (vnocd_store_version(&c->d->store, &c->version) < 0)
+			return ops_store_fault(c);
+		return VNOC_FAULT_NONE;
+	}
+	if (vnocd_version_bump(c->d, &c->changed, &c->version) < 0)
+		return ops_store_fault(c);
+	return VNOC_FAULT_NONE;
+}
+
+static enum vnoc_fault
+ops_register(struct ops_ctx *c, const struct vnoc_register_req *req,
+	     struct vnoc_register_resp *resp)
+{
+	struct vnocd_store *st = &c->d->store;
+	struct vnocd_site old;
+	char wan[INET_ADDRSTRLEN];
+	enum vnoc_fault f;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (strcmp(req->site, VNOCD_ADMIN_ID) == 0)
+		return ops_fault(c, VNOC_FAULT_NOT_AUTHORIZED, "'%s' is reserved for the operator",
+				 VNOCD_ADMIN_ID);
+	if (!ops_wan_valid(req->wan_addr))
+		return ops_fault(c, VNOC_FAULT_BAD_REQUEST, "WAN address %s is not unicast",
+				 vnocd_ip_str(req->wan_addr, wan));
+	rc = vnocd_store_site_get(st, req->site, &old);
+	if (rc < 0)
+		return ops_store_fault(c);
+	if (rc > 0) {
+		s = vnocd_store_stmt(st, VNOCD_SQL_SITE_INSERT);
+		sqlite3_bind_text(s, 1, req->site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, ntohl(req->wan_addr));
+		sqlite3_bind_int(s, 3, req->udp_encap);
+		sqlite3_bind_text(s, 4, req->software, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, c->now);
+		sqlite3_bind_int64(s, 6, 0);
+		if (vnocd_store_exec(st, s) < 0 || vnocd_siteset_add(&c->changed, req->site) < 0)
+			return ops_store_fault(c);
+	} else {
+		s = vnocd_store_stmt(st, VNOCD_SQL_SITE_UPDATE);
+		sqlite3_bind_text(s, 1, req->site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, ntohl(req->wan_addr));
+		sqlite3_bind_int(s, 3, req->udp_encap);
+		sqlite3_bind_text(s, 4, req->software, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, c->now);
+		if (vnocd_store_exec(st, s) < 0)
+			return ops_store_fault(c);
+		/* Every view that lists this site carries its address. */
+		if (old.wan_addr != req->wan_addr || old.udp_encap != req->udp_encap) {
+			s = vnocd_store_stmt(st, VNOCD_SQL_SITE_PEERS);
+			sqlite3_bind_text(s, 1, req->site, -1, SQLITE_STATIC);
+			while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+				if (vnocd_siteset_add(&c->changed,
+						      (const char *)sqlite3_column_text(s, 0)) < 0)
+					break;
+			sqlite3_reset(s);
+			if (rc != SQLITE_DONE || vnocd_siteset_add(&c->changed, req->site) < 0)
+				return ops_store_fault(c);
+		}
+	}
+	f = ops_bump(c);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	resp->heartbeat_s = c->d->cfg.heartbeat_s;
+	resp->watch_timeout_s = c->d->cfg.watch_timeout_s;
+	f = vnocd_view_build(c->d, req->site, 0, &resp->view, c->why, c->why_len);
+	if (f == VNOC_FAULT_NONE)
+		vnocd_log("register %s wan %s%s software \"%s\" (%s, version %llu)", req->site,
+			  vnocd_ip_str(req->wan_addr, wan), req->udp_encap ? " udp-encap" : "",
+			  req->software, rc > 0 ? "new" : "again",
+			  (unsigned long long)resp->view.version);
+	return f;
+}
+
+static enum vnoc_fault
+ops_membership_check(struct ops_ctx *c, const struct vnoc_membership_req *req)
+{
+	char g[INET_ADDRSTRLEN];
+
+	if (!vnocd_group_valid(req->group))
+		return ops_fault(c, VNOC_FAULT_BAD_REQUEST,
+				 "%s is not a multicast group outside 224.0.0.0/24",
+				 vnocd_ip_str(req->group, g));
+	if (req->roles == 0 || (req->roles & ~(VNOC_ROLE_SENDER | VNOC_ROLE_RECEIVER)))
+		return ops_fault(c, VNOC_FAULT_BAD_REQUEST, "roles must be send and/or receive");
+	return VNOC_FAULT_NONE;
+}
+
+static enum vnoc_fault
+ops_deny(struct ops_ctx *c, const char *site, uint32_t group, uint8_t roles, enum vnoc_fault f,
+	 const char *reason)
+{
+	char g[INET_ADDRSTRLEN];
+
+	if (vnocd_accounting_add(c->d, c->now, site, group, roles, "deny", reason) < 0)
+		return ops_store_fault(c);
+	vnocd_log("deny %s %s %s: %s", site, vnocd_ip_str(group, g), vnocd_roles_str(roles), reason);
+	c->commit_fault = true;
+	return ops_fault(c, f, "%s", reason);
+}
+
+static enum vnoc_fault
+ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
+	 struct vnoc_membership_resp *resp)
+{
+	struct vnocd *d = c->d;
+	struct vnocd_store *st = &d->store;
+	char reason[VNOCD_REASON_MAX], g[INET_ADDRSTRLEN];
+	struct ops_member *mem = NULL;
+	uint8_t allowed, granted, refused, old, added;
+	uint32_t n_mem = 0, n;
+	struct vnocd_site row;
+	enum vnoc_fault f;
+	sqlite3_stmt *s;
+
+	f = ops_membership_check(c, req);
+	if (f == VNOC_FAULT_NONE)
+		f = ops_site_known(c, req->site, &row);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	if (vnocd_store_membership_get(st, req->site, req->group, &old) < 0)
+		return ops_store_fault(c);
+	allowed = vnocd_policy_roles(d->policy, req->site, req->group, reason, sizeof(reason));
+	granted = req->roles & allowed;
+	refused = req->roles & ~allowed;
+	added = granted & ~old;
+
+	if (refused != 0) {
+		if (granted == 0)
+			return ops_deny(c, req->site, req->group, refused,
+					VNOC_FAULT_NOT_AUTHORIZED, reason);
+		/* Some roles granted: the refusal is recorded, the answer
+		 * names only the granted roles. */
+		if (vnocd_accounting_add(d, c->now, req->site, req->group, refused, "deny",
+					 reason) < 0)
+			return ops_store_fault(c);
+		vnocd_log("deny %s %s %s: %s", req->site, vnocd_ip_str(req->group, g),
+			  vnocd_roles_str(refused), reason);
+	}
+	if (added == 0)
+		goto answer;                    /* joins are idempotent */
+
+	/* Limits, before anything changes. */
+	if (old == 0) {
+		uint32_t max = vnocd_policy_max_groups_per_site(d->policy);
+
+		if (vnocd_store_count(st, VNOCD_SQL_SITE_GROUP_COUNT, req->site, 0, &n) < 0)
+			return ops_store_fault(c);
+		if (n >= max) {
+			snprintf(reason, sizeof(reason), "limit: max-groups-per-site %u reached", max);
+			return ops_deny(c, req->site, req->group, added, VNOC_FAULT_LIMIT, reason);
+		}
+		max = vnocd_policy_max_sites_per_group(d->policy);
+		if (vnocd_store_count(st, VNOCD_SQL_GROUP_MEMBER_COUNT, NULL, req->group, &n) < 0)
+			return ops_store_fault(c);
+		if (n >= max) {
+			snprintf(reason, sizeof(reason), "limit: max-sites-per-group %u reached", max);
+			return ops_deny(c, req->site, req->group, added, VNOC_FAULT_LIMIT, reason);
+		}
+	}
+	if (ops_group_members(d, req->group, &mem, &n_mem) < 0)
+		return ops_store_fault(c);
+	{
+		uint32_t new_sas = 0, mine;
+
+		if (vnocd_store_count(st, VNOCD_SQL_SA_COUNT_CURRENT, req->site, 0, &mine) < 0)
+			goto store_fail;
+		for (uint32_t i = 0; i < n_mem; i++) {
+			uint32_t theirs;
+
+			if (strcmp(mem[i].site, req->site) == 0 ||
+			    !(((added & VNOC_ROLE_SENDER) && (mem[i].roles & VNOC_ROLE_RECEIVER)) ||
+			      ((added & VNOC_ROLE_RECEIVER) && (mem[i].roles & VNOC_ROLE_SENDER))))
+				continue;
+			new_sas += 2;
+			if (vnocd_store_count(st, VNOCD_SQL_SA_COUNT_CURRENT, mem[i].site, 0,
+					      &theirs) < 0)
+				goto store_fail;
+			if (theirs + 2 > OPS_SA_LIMIT) {
+				snprintf(reason, sizeof(reason),
+					 "limit: site %s would hold more than %u SAs", mem[i].site,
+					 OPS_SA_LIMIT);
+				free(mem);
+				return ops_deny(c, req->site, req->group, added, VNOC_FAULT_LIMIT,
+						reason);
+			}
+		}
+		if (mine + new_sas > OPS_SA_LIMIT) {
+			snprintf(reason, sizeof(reason), "limit: the site would hold more than %u SAs",
+				 OPS_SA_LIMIT);
+			free(mem);
+			return ops_deny(c, req->site, req->group, added, VNOC_FAULT_LIMIT, reason);
+		}
+	}
+
+	s = vnocd_store_stmt(st, VNOCD_SQL_MEMBERSHIP_PUT);
+	sqlite3_bind_text(s, 1, req->site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ntohl(req->group));
+	sqlite3_bind_int(s, 3, old | granted);
+	sqlite3_bind_int64(s, 4, c->now);
+	if (vnocd_store_exec(st, s) < 0 ||
+	    vnocd_accounting_add(d, c->now, req->site, req->group, added, "join", "granted") < 0 ||
+	    vnocd_siteset_add(&c->changed, req->site) < 0)
+		goto store_fail;
+	for (uint32_t i = 0; i < n_mem; i++) {
+		const struct ops_member *m = &mem[i];
+
+		if (strcmp(m->site, req->site) == 0)
+			continue;
+		if (vnocd_siteset_add(&c->changed, m->site) < 0)
+			goto store_fail;
+		if ((added & VNOC_ROLE_SENDER) && (m->roles & VNOC_ROLE_RECEIVER) &&
+		    vnocd_keys_sa_ensure(d, req->site, m->site, c->now) < 0)
+			goto store_fail;
+		if ((added & VNOC_ROLE_RECEIVER) && (m->roles & VNOC_ROLE_SENDER) &&
+		    vnocd_keys_sa_ensure(d, m->site, req->site, c->now) < 0)
+			goto store_fail;
+	}
+	free(mem);
+	mem = NULL;
+answer:
+	f = ops_bump(c);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	if (added != 0) {
+		vnocd_log("join %s %s %s (holds %s, version %llu)", req->site,
+			  vnocd_ip_str(req->group, g), vnocd_roles_str(added),
+			  vnocd_roles_str(old | granted), (unsigned long long)c->version);
+		/* A new SA may be the next thing to replace. */
+		d->keys_next_s = 0;
+	}
+	resp->roles = granted;
+	resp->version = c->version;
+	return VNOC_FAULT_NONE;
+store_fail:
+	free(mem);
+	return ops_store_fault(c);
+}
+
+/* Takes roles `remove` of site in group away; the SAs no pair needs any
+ * more are deleted at once (doc/vnocd.rst). */
+static int
+ops_leave_roles(struct ops_ctx *c, const char *site, uint32_t group, uint8_t remove,
+		const char *reason, uint8_t *left)
+{
+	struct vnocd *d = c->d;
+	struct vnocd_store *st = &d->store;
+	struct ops_member *mem = NULL;
+	uint32_t n_mem;
+	uint8_t old;
+	char g[INET_ADDRSTRLEN];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (vnocd_store_membership_get(st, site, group, &old) < 0)
+		return -1;
+	remove &= old;
+	*left = old & ~remove;
+	if (remove == 0)
+		return 0;
+	if (ops_group_members(d, group, &mem, &n_mem) < 0)
+		return -1;
+	if (*left != 0) {
+		s = vnocd_store_stmt(st, VNOCD_SQL_MEMBERSHIP_PUT);
+		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, ntohl(group));
+		sqlite3_bind_int(s, 3, *left);
+		sqlite3_bind_int64(s, 4, c->now);
+	} else {
+		s = vnocd_store_stmt(st, VNOCD_SQL_MEMBERSHIP_DELETE);
+		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, ntohl(group));
+	}
+	if (vnocd_store_exec(st, s) < 0 ||
+	    vnocd_accounting_add(d, c->now, site, group, remove, "leave", reason) < 0)
+		goto fail;
+	for (uint32_t i = 0; i < n_mem; i++) {
+		const char *pair[2][2] = { { site, mem[i].site }, { mem[i].site, site } };
+		const uint8_t need[2] = { VNOC_ROLE_SENDER, VNOC_ROLE_RECEIVER };
+
+		if (vnocd_siteset_add(&c->changed, mem[i].site) < 0)
+			goto fail;
+		if (strcmp(mem[i].site, site) == 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			if (!(remove & need[k]))
+				continue;
+			s = vnocd_store_stmt(st, VNOCD_SQL_PAIR_NEEDED);
+			sqlite3_bind_text(s, 1, pair[k][0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, pair[k][1], -1, SQLITE_STATIC);
+			rc = sqlite3_step(s);
+			sqlite3_reset(s);
+			if (rc == SQLITE_ROW)
+				continue;
+			if (rc != SQLITE_DONE)
+				goto fail;
+			s = vnocd_store_stmt(st, VNOCD_SQL_SA_DELETE_PAIR);
+			sqlite3_bind_text(s, 1, pair[k][0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, pair[k][1], -1, SQLITE_STATIC);
+			if (vnocd_store_exec(st, s) < 0)
+				goto fail;
+		}
+	}
+	free(mem);
+	vnocd_log("leave %s %s %s (holds %s): %s", site, vnocd_ip_str(group, g),
+		  vnocd_roles_str(remove), vnocd_roles_str(*left), reason);
+	return 0;
+fail:
+	free(mem);
+	return -1;
+}
+
+static enum vnoc_fault
+ops_leave(struct ops_ctx *c, const struct vnoc_membership_req *req,
+	  struct vnoc_membership_resp *resp)
+{
+	struct vnocd_site row;
+	enum vnoc_fault f;
+	uint8_t left;
+
+	f = ops_membership_check(c, req);
+	if (f == VNOC_FAULT_NONE)
+		f = ops_site_known(c, req->site, &row);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	if (ops_leave_roles(c, req->site, req->group, req->roles, "request", &left) < 0)
+		return ops_store_fault(c);
+	f = ops_bump(c);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	resp->roles = left;
+	resp->version = c->version;
+	return VNOC_FAULT_NONE;
+}
+
+static enum vnoc_fault
+ops_get_group(struct ops_ctx *c, const char *site, uint32_t group, struct vnoc_view *view)
+{
+	struct vnocd_site row;
+	char g[INET_ADDRSTRLEN];
+	enum vnoc_fault f;
+	uint8_t roles;
+	int rc;
+
+	if (!vnocd_group_valid(group))
+		return ops_fault(c, VNOC_FAULT_BAD_REQUEST,
+				 "%s is not a multicast group outside 224.0.0.0/24",
+				 vnocd_ip_str(group, g));
+	f = ops_site_known(c, site, &row);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	rc = vnocd_store_membership_get(&c->d->store, site, group, &roles);
+	if (rc < 0)
+		return ops_store_fault(c);
+	if (rc > 0)
+		return ops_fault(c, VNOC_FAULT_NOT_AUTHORIZED, "site %s is not a member of %s",
+				 site, vnocd_ip_str(group, g));
+	return vnocd_view_build(c->d, site, group, view, c->why, c->why_len);
+}
+
+static enum vnoc_fault
+ops_heartbeat(struct ops_ctx *c, const struct vnoc_heartbeat_req *req, uint64_t *version)
+{
+	struct vnocd_store *st = &c->d->store;
+	struct vnocd_site row;
+	enum vnoc_fault f;
+	sqlite3_stmt *s;
+
+	f = ops_site_known(c, req->site, &row);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	s = vnocd_store_stmt(st, VNOCD_SQL_SITE_HEARTBEAT);
+	sqlite3_bind_text(s, 1, req->site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, c->now);
+	sqlite3_bind_int64(s, 3, (int64_t)req->rx_packets);
+	sqlite3_bind_int64(s, 4, (int64_t)req->tx_packets);
+	sqlite3_bind_int64(s, 5, (int64_t)req->drops);
+	if (vnocd_store_exec(st, s) < 0)
+		return ops_store_fault(c);
+	*version = row.view_version;
+	return VNOC_FAULT_NONE;
+}
+
+/* The operator's view: every group with its members, no keys. */
+static enum vnoc_fault
+ops_list_groups(struct ops_ctx *c, struct vnoc_group_list *list)
+{
+	struct vnocd *d = c->d;
+	struct vnoc_view view = { 0 };
+	sqlite3_stmt *s;
+	uint32_t cap = 0;
+	int rc;
+
+	memset(list, 0, sizeof(*list));
+	if (vnocd_store_version(&d->store, &view.version) < 0)
+		return ops_store_fault(c);
+	s = vnocd_store_stmt(&d->store, VNOCD_SQL_GROUPS_ALL);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (view.n_groups == VNOC_MAX_GROUPS) {
+			sqlite3_reset(s);
+			view_free(&view);
+			return ops_fault(c, VNOC_FAULT_LIMIT, "more than %u groups", VNOC_MAX_GROUPS);
+		}
+		if (view.n_groups == cap) {
+			uint32_t n = cap ? cap * 2 : 16;
+			struct vnoc_group *p = realloc(view.groups, n * sizeof(*p));
+
+			if (p == NULL)
+				break;
+			view.groups = p;
+			cap = n;
+		}
+		memset(&view.groups[view.n_groups], 0, sizeof(view.groups[0]));
+		view.groups[view.n_groups++].group = htonl((uint32_t)sqlite3_column_int64(s, 0));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		view_free(&view);
+		return ops_store_fault(c);
+	}
+	for (uint32_t i = 0; i < view.n_groups; i++) {
+		struct ops_member *mem = NULL;
+
+		rc = view_group_add(d, view.groups[i].group, &view.groups[i], &mem, NULL);
+		free(mem);
+		if (rc != 0) {
+			view_free(&view);
+			return rc < 0 ? ops_store_fault(c)
+				      : ops_fault(c, VNOC_FAULT_LIMIT, "a group has more than %u members",
+						  VNOC_MAX_MEMBERS);
+		}
+	}
+	list->version = view.version;
+	list->n_groups = view.n_groups;
+	list->groups = view.groups;
+	return VNOC_FAULT_NONE;
+}
+
+/* The accounting rows from `since` on, oldest first, one page. */
+static enum vnoc_fault
+ops_get_accounting(struct ops_ctx *c, const struct vnoc_accounting_req *req,
+		   struct vnoc_accounting_resp *resp)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&c->d->store, VNOCD_SQL_ACCOUNTING_SINCE);
+	uint32_t cap = 0;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	sqlite3_bind_int64(s, 1, req->since > INT64_MAX ? INT64_MAX : (int64_t)req->since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct vnoc_accounting_row *row;
+		const char *role = (const char *)sqlite3_column_text(s, 3);
+		const char *action = (const char *)sqlite3_column_text(s, 4);
+
+		if (resp->n_rows == VNOC_MAX_ACCOUNTING_ROWS) {
+			resp->more = true;
+			break;
+		}
+		if (resp->n_rows == cap) {
+			uint32_t n = cap ? cap * 2 : 64;
+			struct vnoc_accounting_row *p = realloc(resp->rows, n * sizeof(*p));
+
+			if (p == NULL)
+				break;
+			resp->rows = p;
+			cap = n;
+		}
+		row = &resp->rows[resp->n_rows++];
+		memset(row, 0, sizeof(*row));
+		row->time = (uint64_t)sqlite3_column_int64(s, 0);
+		snprintf(row->site, sizeof(row->site), "%s", (const char *)sqlite3_column_text(s, 1));
+		row->group = htonl((uint32_t)sqlite3_column_int64(s, 2));
+		row->roles = strcmp(role, "send") == 0 ? VNOC_ROLE_SENDER : VNOC_ROLE_RECEIVER;
+		row->action = strcmp(action, "join") == 0    ? VNOC_ACCOUNTING_JOIN
+			      : strcmp(action, "leave") == 0 ? VNOC_ACCOUNTING_LEAVE
+							     : VNOC_ACCOUNTING_DENY;
+		snprintf(row->reason, sizeof(row->reason), "%s",
+			 (const char *)sqlite3_column_text(s, 5));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(resp->rows);
+		memset(resp, 0, sizeof(*resp));
+		return ops_store_fault(c);
+	}
+	return VNOC_FAULT_NONE;
+}
+
+/* The site a request speaks for. */
+static const char *
+ops_request_site(const struct vnoc_msg *req)
+{
+	switch (req->op) {
+	case VNOC_OP_REGISTER_SITE:
+		return req->u.register_req.site;
+	case VNOC_OP_JOIN_VPN:
+	case VNOC_OP_LEAVE_VPN:
+		return req->u.membership_req.site;
+	case VNOC_OP_GET_GROUP_VPN:
+		return req->u.group_req.site;
+	case VNOC_OP_WATCH_UPDATES:
+		return req->u.watch_req.site;
+	case VNOC_OP_HEARTBEAT:
+		return req->u.heartbeat_req.site;
+	default:
+		return NULL;
+	}
+}
+
+static enum vnoc_fault
+ops_identity_check(const char *who, const struct vnoc_msg *req, char *why, size_t why_len)
+{
+	const char *site = ops_request_site(req);
+
+	if (req->op == VNOC_OP_LIST_GROUPS || req->op == VNOC_OP_GET_ACCOUNTING) {
+		if (strcmp(who, VNOCD_ADMIN_ID) != 0) {
+			snprintf(why, why_len, "%s is for the operator (%s) only",
+				 vnoc_op_name(req->op), VNOCD_ADMIN_ID);
+			return VNOC_FAULT_NOT_AUTHORIZED;
+		}
+		return VNOC_FAULT_NONE;
+	}
+	if (site == NULL) {
+		snprintf(why, why_len, "not a request");
+		return VNOC_FAULT_BAD_REQUEST;
+	}
+	if (strcmp(site, who) != 0) {
+		snprintf(why, why_len, "the client is site %s and may not speak for site %s", who,
+			 site);
+		return VNOC_FAULT_NOT_AUTHORIZED;
+	}
+	return VNOC_FAULT_NONE;
+}
+
+static void
+ops_ctx_init(struct ops_ctx *c, struct vnocd *d, char *why, size_t why_len)
+{
+	memset(c, 0, sizeof(*c));
+	c->d = d;
+	c->now = vnocd_time();
+	c->why = why;
+	c->why_len = why_len;
+	why[0] = '\0';
+}
+
+/* Under the lock, inside BEGIN: COMMIT on success (or a fault whose rows
+ * stay), then wake the waiters of the changed views. */
+static enum vnoc_fault
+ops_finish(struct ops_ctx *c, enum vnoc_fault f)
+{
+	if (f == VNOC_FAULT_NONE || c->commit_fault) {
+		if (vnocd_store_commit(&c->d->store) < 0) {
+			vnocd_store_rollback(&c->d->store);
+			vnocd_siteset_free(&c->changed);
+			return ops_store_fault(c);
+		}
+		if (f == VNOC_FAULT_NONE && c->changed.n > 0)
+			vnocd_watch_notify(&c->d->watch, &c->changed, c->version);
+		if (c->d->keys_next_s == 0)
+			vnocd_timer_kick(c->d, 0);
+	} else {
+		vnocd_store_rollback(&c->d->store);
+	}
+	vnocd_siteset_free(&c->changed);
+	return f;
+}
+
+enum vnoc_fault
+vnocd_ops_run(struct vnocd *d, const char *who, const struct vnoc_msg *req,
+	      struct vnoc_msg *resp, char *why, size_t why_len)
+{
+	struct ops_ctx c;
+	enum vnoc_fault f;
+
+	ops_ctx_init(&c, d, why, why_len);
+	memset(resp, 0, sizeof(*resp));
+	resp->op = req->op;
+	resp->response = true;
+	f = ops_identity_check(who, req, why, why_len);
+	if (f != VNOC_FAULT_NONE)
+		return f;
+	pthread_mutex_lock(&d->lock);
+	if (vnocd_store_begin(&d->store) < 0) {
+		f = ops_store_fault(&c);
+		pthread_mutex_unlock(&d->lock);
+		return f;
+	}
+	switch (req->op) {
+	case VNOC_OP_REGISTER_SITE:
+		f = ops_register(&c, &req->u.register_req, &resp->u.register_resp);
+		break;
+	case VNOC_OP_JOIN_VPN:
+		f = ops_join(&c, &req->u.membership_req, &resp->u.membership_resp);
+		break;
+	case VNOC_OP_LEAVE_VPN:
+		f = ops_leave(&c, &req->u.membership_req, &resp->u.membership_resp);
+		break;
+	case VNOC_OP_GET_GROUP_VPN:
+		f = ops_get_group(&c, req->u.group_req.site, req->u.group_req.group, &resp->u.view);
+		break;
+	case VNOC_OP_HEARTBEAT:
+		f = ops_heartbeat(&c, &req->u.heartbeat_req, &resp->u.heartbeat_resp.version);
+		break;
+	case VNOC_OP_LIST_GROUPS:
+		f = ops_list_groups(&c, &resp->u.group_list);
+		break;
+	case VNOC_OP_GET_ACCOUNTING:
+		f = ops_get_accounting(&c, &req->u.accounting_req, &resp->u.accounting_resp);
+		break;
+	default:
+		f = ops_fault(&c, VNOC_FAULT_BAD_REQUEST, "%s is not served here",
+			      vnoc_op_name(req->op));
+		break;
+	}
+	f = ops_finish(&c, f);
+	pthread_mutex_unlock(&d->lock);
+	if (f != VNOC_FAULT_NONE)
+		vnocd_ops_release(resp);
+	return f;
+}
+
+void
+vnocd_ops_release(struct vnoc_msg *resp)
+{
+	switch (resp->op) {
+	case VNOC_OP_REGISTER_SITE:
+		view_free(&resp->u.register_resp.view);
+		break;
+	case VNOC_OP_GET_GROUP_VPN:
+	case VNOC_OP_WATCH_UPDATES:
+		view_free(&resp->u.view);
+		break;
+	case VNOC_OP_LIST_GROUPS: {
+		struct vnoc_view v = { .n_groups = resp->u.group_list.n_groups,
+				       .groups = resp->u.group_list.groups };
+
+		view_free(&v);
+		memset(&resp->u.group_list, 0, sizeof(resp->u.group_list));
+		break;
+	}
+	case VNOC_OP_GET_ACCOUNTING:
+		free(resp->u.accounting_resp.rows);
+		memset(&resp->u.accounting_resp, 0, sizeof(resp->u.accounting_resp));
+		break;
+	default:
+		break;
+	}
+}
+
+enum vnocd_watch_start
+vnocd_ops_watch_begin(struct vnocd *d, const struct vnoc_watch_req *req,
+		      struct vnocd_waiter *waiter, struct vnoc_msg *resp,
+		      struct vnoc_fault_info *fault)
+{
+	struct vnocd_site row;
+	uint64_t version;
+	uint32_t timeout;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->op = VNOC_OP_WATCH_UPDATES;
+	resp->response = true;
+	fault->text[0] = '\0';
+	pthread_mutex_lock(&d->lock);
+	rc = vnocd_store_site_get(&d->store, req->site, &row);
+	if (rc == 0 && vnocd_store_version(&d->store, &version) < 0)
+		rc = -1;
+	if (rc != 0) {
+		pthread_mutex_unlock(&d->lock);
+		if (rc > 0) {
+			fault->reason = VNOC_FAULT_UNKNOWN_SITE;
+			snprintf(fault->text, sizeof(fault->text),
+				 "site %s is not registered (RegisterSite first)", req->site);
+		} else {
+			vnocd_log("store: %s", vnocd_store_error(&d->store));
+			fault->reason = VNOC_FAULT_SERVER;
+			snprintf(fault->text, sizeof(fault->text),
+				 "the VNOC's database failed; retry later");
+		}
+		return VNOCD_WATCH_FAULT;
+	}
+	timeout = req->timeout_s ? req->timeout_s : d->cfg.watch_timeout_s;
+	if (timeout > d->cfg.watch_timeout_max_s)
+		timeout = d->cfg.watch_timeout_max_s;
+	/* Newer view, or a `since` this VNOC never gave (a client that
+	 * knew another VNOC's numbers): answer now. */
+	if (row.view_version > req->since || req->since > version || d->stopping) {
+		fault->reason = vnocd_view_build(d, req->site, 0, &resp->u.view, fault->text,
+						 sizeof(fault->text));
+		pthread_mutex_unlock(&d->lock);
+		return fault->reason == VNOC_FAULT_NONE ? VNOCD_WATCH_ANSWER : VNOCD_WATCH_FAULT;
+	}
+	snprintf(waiter->site, sizeof(waiter->site), "%s", req->site);
+	waiter->since = req->since;
+	waiter->deadline_ms = vnocd_now_ms() + (uint64_t)timeout * 1000;
+	vnocd_watch_suspend(&d->watch, waiter);
+	vnocd_timer_kick(d, waiter->deadline_ms);
+	pthread_mutex_unlock(&d->lock);
+	return VNOCD_WATCH_SUSPENDED;
+}
+
+enum vnoc_fault
+vnocd_ops_watch_end(struct vnocd *d, const struct vnoc_watch_req *req, struct vnoc_msg *resp,
+		    char *why, size_t why_len)
+{
+	enum vnoc_fault f;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->op = VNOC_OP_WATCH_UPDATES;
+	resp->response = true;
+	pthread_mutex_lock(&d->lock);
+	f = vnocd_view_build(d, req->site, 0, &resp->u.view, why, why_len);
+	pthread_mutex_unlock(&d->lock);
+	return f;
+}
+
+void
+vnocd_ops_policy_swap(struct vnocd *d, struct vnocd_policy *p)
+{
+	struct vnocd_store *st = &d->store;
+	struct vnocd_policy *old;
+	struct {
+		char site[VNOC_SITE_ID_MAX];
+		uint32_t group;
+		uint8_t roles;
+	} *rows = NULL;
+	size_t n = 0, cap = 0;
+	char why[VNOCD_REASON_MAX];
+	struct ops_ctx c;
+	enum vnoc_fault f = VNOC_FAULT_NONE;
+	unsigned int revoked = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	old = d->policy;
+	d->policy = p;
+	ops_ctx_init(&c, d, why, sizeof(why));
+	if (vnocd_store_begin(st) < 0) {
+		f = ops_store_fault(&c);
+		goto out;
+	}
+	s = vnocd_store_stmt(st, VNOCD_SQL_MEMBERSHIP_ALL);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t k = cap ? cap * 2 : 64;
+			void *q = realloc(rows, k * sizeof(*rows));
+
+			if (q == NULL)
+				break;
+			rows = q;
+			cap = k;
+		}
+		snprintf(rows[n].site, sizeof(rows[n].site), "%s",
+			 (const char *)sqlite3_column_text(s, 0));
+		rows[n].group = htonl((uint32_t)sqlite3_column_int64(s, 1));
+		rows[n].roles = (uint8_t)sqlite3_column_int(s, 2);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		f = ops_store_fault(&c);
+		goto out;
+	}
+	/* Roles the new policy does not allow are taken away. */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t allowed = vnocd_policy_roles(p, rows[i].site, rows[i].group, NULL, 0);
+		uint8_t left;
+
+		if ((rows[i].roles & ~allowed) == 0)
+			continue;
+		if (ops_leave_roles(&c, rows[i].site, rows[i].group, rows[i].roles & ~allowed,
+				    "policy reload", &left) < 0) {
+			f = ops_store_fault(&c);
+			goto out;
+		}
+		revoked++;
+	}
+	f = ops_bump(&c);
+out:
+	free(rows);
+	f = ops_finish(&c, f);
+	pthread_mutex_unlock(&d->lock);
+	vnocd_policy_free(old);
+	if (f != VNOC_FAULT_NONE)
+		vnocd_log("policy: revoking memberships failed: %s", why);
+	vnocd_log("policy: %u rules in force; %u memberships lost roles", vnocd_policy_rule_count(p),
+		  revoked);
+}
