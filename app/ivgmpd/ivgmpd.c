@@ -246,6 +246,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "ivgmpd: cannot build the workers and forwarding state\n");
 		return 1;
 	}
+	if (ivgmpd_vnoc_create(d) < 0)
+		return 1;
 	/* Announcements are a convenience: run without them rather than not at all. */
 	ivgmpd_announce_open(d);
 	if (ivgmpd_telemetry_register(d) < 0)
@@ -266,6 +268,7 @@ main(int argc, char **argv)
 	ivgmpd_report_print(d);
 	pthread_mutex_unlock(&d->lock);
 	ivgmpd_announce_close(d);
+	ivgmpd_vnoc_free(d);
 	ivgmpd_port_stop(d->lan_port);
 	ivgmpd_port_stop(d->wan_port);
 	for (unsigned int i = 0; i < d->n_workers; i++)

@@ -17,6 +17,7 @@
 #include "group/group.h"
 #include "igmp/igmp.h"
 #include "vnoc/vnoc.h"
+#include "vnoc_client/vnoc_client.h"
 #include "worker/worker.h"
 
 #define IVGMPD_MAX_WORKERS 16
@@ -85,6 +86,7 @@ struct ivgmpd {
 	uint64_t now_ms;                    /* of the current management step */
 	uint64_t igmp_drops[IGMP_VERDICT_MAX];
 	struct ivgmpd_vnoc_state vnoc;      /* remote sites and SAs from the VNOC */
+	struct vnoc_client *vnoc_client;    /* NULL without a vnoc-url */
 	uint64_t control_tx_drops;
 };
 
@@ -113,6 +115,14 @@ void ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms);
 /* ivgmpd_vnoc_view.c: adopt the VNOC's view and publish a snapshot. */
 int ivgmpd_vnoc_view_apply(struct ivgmpd *d, const struct vnoc_view *view);
 void ivgmpd_vnoc_view_free(struct ivgmpd *d);
+
+/* ivgmpd_vnoc.c: the VNOC client on the main lcore. */
+int ivgmpd_vnoc_create(struct ivgmpd *d);
+void ivgmpd_vnoc_role_changed(struct ivgmpd *d, uint32_t group, uint8_t roles);
+void ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms);
+void ivgmpd_vnoc_free(struct ivgmpd *d);
+struct rte_tel_data;
+int ivgmpd_vnoc_telemetry(struct ivgmpd *d, struct rte_tel_data *data);
 
 /* ivgmpd_announce.c: the local socket of ivgmp-announce. */
 int ivgmpd_announce_open(struct ivgmpd *d);

@@ -100,14 +100,13 @@ roles_name(uint8_t roles)
 	return names[roles & 3];
 }
 
-/* Until the VNOC client exists (next issue), role changes are logged: they
- * are exactly the JoinVpn / LeaveVpn it will send. */
+/* Role changes are logged, and become JoinVpn / LeaveVpn when there is a VNOC. */
 static void
 on_role_changed(void *ctx, uint32_t group, uint8_t old_roles, uint8_t new_roles)
 {
 	char addr[INET_ADDRSTRLEN];
 
-	(void)ctx;
+	ivgmpd_vnoc_role_changed(ctx, group, new_roles);
 	printf("ivgmpd: group %s: VPN role %s -> %s\n",
 	       inet_ntop(AF_INET, &group, addr, sizeof(addr)), roles_name(old_roles),
 	       roles_name(new_roles));
@@ -267,6 +266,7 @@ ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms)
 	ivgmpd_announce_poll(d, now_ms);
 	igmp_router_tick(d->igmp, now_ms);
 	group_manager_tick(d->groups, now_ms);
+	ivgmpd_vnoc_poll(d, now_ms);
 	if (d->state_dirty) {
 		d->state_dirty = false;
 		if (ivgmpd_state_publish(d) < 0)

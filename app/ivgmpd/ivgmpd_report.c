@@ -332,10 +332,27 @@ telemetry_sources(const char *cmd __rte_unused, const char *params __rte_unused,
 	return walk.error;
 }
 
+static int
+telemetry_vnoc(const char *cmd __rte_unused, const char *params __rte_unused,
+	       struct rte_tel_data *data)
+{
+	struct ivgmpd *d = telemetry_daemon;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = ivgmpd_vnoc_telemetry(d, data);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 int
 ivgmpd_telemetry_register(struct ivgmpd *d)
 {
 	telemetry_daemon = d;
+	if (rte_telemetry_register_cmd("/ivgmp/vnoc", telemetry_vnoc,
+				       "VNOC client: state, URL, view version, per-group roles "
+				       "granted and denied. No parameters") < 0)
+		return -1;
 	if (rte_telemetry_register_cmd("/ivgmp/stats", telemetry_stats,
 				       "Data path counters summed over workers. No parameters") < 0 ||
 	    rte_telemetry_register_cmd("/ivgmp/sa", telemetry_sa,

@@ -246,11 +246,20 @@ def element(op, **fields):
 
 
 def roles_text(roles):
+    """The wire's roles (RolesType): none, receiver, sender or both."""
     if isinstance(roles, str):
         roles = [roles]
     names = {"send": "sender", "receive": "receiver", "sender": "sender",
              "receiver": "receiver"}
-    return " ".join(names[r] for r in roles)
+    bits = {names[r] for r in roles}
+    if bits == {"sender", "receiver"}:
+        return "both"
+    return bits.pop() if bits else "none"
+
+
+def roles_set(wire):
+    """The wire's roles as a set of "sender" / "receiver"."""
+    return {"both": {"sender", "receiver"}, "none": set(), None: set()}.get(wire, {wire})
 
 
 def text(el, name, default=None):
@@ -266,7 +275,7 @@ def parse_view(v):
             "saMode": text(g, "saMode"),
             "members": [{"site": text(m, "site"), "wan": text(m, "wanAddress"),
                          "udpEncap": text(m, "udpEncap") == "true",
-                         "roles": set((text(m, "roles") or "").split())}
+                         "roles": roles_set(text(m, "roles"))}
                         for m in g.findall(Q + "member")],
         })
     for s in v.findall(Q + "sa"):
@@ -364,11 +373,11 @@ class Client:
 
     def join(self, site, group, roles):
         r = self.call("JoinVpn", site=site, group=group, roles=roles_text(roles))
-        return set((text(r, "roles") or "").split()), int(text(r, "version"))
+        return roles_set(text(r, "roles")), int(text(r, "version"))
 
     def leave(self, site, group, roles):
         r = self.call("LeaveVpn", site=site, group=group, roles=roles_text(roles))
-        return set((text(r, "roles") or "").split()), int(text(r, "version"))
+        return roles_set(text(r, "roles")), int(text(r, "version"))
 
     def get_group(self, site, group):
         return parse_view(self.call("GetGroupVpn", site=site, group=group).find(Q + "view"))

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Pairwise SAs: one per (sender site, receiver site) sharing a group, the
+same SPI and key in both views, SPIs unique among a receiver's inbound SAs,
+removal when no longer needed, replacement before expiry."""
+
+import time
+
+from vnoc_rig import Pki, Vnocd, main
+
+POLICY = "allow site * both 239.0.0.0/8\n"
+
+
+def sas(view, direction, peer=None):
+    return [s for s in view["sas"]
+            if s["direction"] == direction and (peer is None or s["peer"] == peer)]
+
+
+def view_of(client, site):
+    """The site's current view (a WatchUpdates from 0 answers at once)."""
+    return client.watch(site, 0, 1)
+
+
+def test_sender_and_receiver_get_the_same_sa(d):
+    with Vnocd(d, Pki(d), POLICY) as v:
+        a, b = v.client("A"), v.client("B")
+        a.register("A", "10.0.0.1")
+        b.register("B", "10.0.0.2", udp_encap=True)
+        a.join("A", "239.1.1.1", "send")
+        b.join("B", "239.1.1.1", "receive")
+        va, vb = view_of(a, "A"), view_of(b, "B")
+        out, inb = sas(va, "outbound", "B"), sas(vb, "inbound", "A")
+        assert len(out) == 1 and len(inb) == 1, (va, vb)
+        assert sas(va, "inbound") == [] and sas(vb, "outbound") == []
+        for k in ("spi", "aead", "key", "salt", "esn"):
+            assert out[0][k] == inb[0][k], k
+        assert out[0]["spi"] >= 256
+        assert len(bytes.fromhex(out[0]["key"])) in (16, 32)
+        assert len(bytes.fromhex(out[0]["salt"])) == 4
+        assert 0 < out[0]["lifetime"] <= 86400
+        # Both views list the group with both members.
+        for view in (va, vb):
+            g = view["groups"]
+            assert len(g) == 1 and g[0]["address"] == "239.1.1.1" and g[0]["saMode"] == "pairwise"
+            members = {m["site"]: m for m in g[0]["members"]}
+            assert members["A"]["roles"] == {"sender"} and members["B"]["roles"] == {"receiver"}
+            assert members["B"]["udpEncap"] and members["B"]["wan"] == "10.0.0.2"
+        # GetGroupVpn gives the same.
+        gb = b.get_group("B", "239.1.1.1")
+        assert sas(gb, "inbound", "A")[0]["spi"] == inb[0]["spi"]
+
+
+def test_keys_are_fresh_per_pair(d):
+    with Vnocd(d, Pki(d), POLICY) as v:
+        c = {s: v.client(s) for s in "ABC"}
+        for i, s in enumerate("ABC"):
+            c[s].register(s, "10.0.0.%d" % (i + 1))
+            c[s].join(s, "239.1.1.1", ["send", "receive"])
+        views = {s: view_of(c[s], s) for s in "ABC"}
+        keys = set()
+        for s in "ABC":
+            assert len(sas(views[s], "outbound")) == 2 and len(sas(views[s], "inbound")) == 2
+            for sa in sas(views[s], "outbound"):
+                keys.add(sa["key"])
+        assert len(keys) == 6, keys
+
+
+def test_spi_is_unique_among_the_receivers_inbound_sas(d):
+    senders = ["S%02d" % i for i in range(40)]
+    pki = Pki(d)
+    pki.sites_bulk(senders + ["B"])
+    with Vnocd(d, pki, POLICY) as v:
+        b = v.client("B")
+        b.register("B", "10.0.1.1")
+        b.join("B", "239.1.1.1", "receive")
+        b.join("B", "239.1.1.2", "receive")
+        for i, s in enumerate(senders):
+            c = v.client(s)
+            c.register(s, "10.0.2.%d" % (i + 1))
+            c.join(s, "239.1.1.%d" % (1 + i % 2), "send")
+            c.close()
+        inbound = sas(view_of(b, "B"), "inbound")
+        assert sorted(s["peer"] for s in inbound) == senders
+        spis = [s["spi"] for s in inbound]
+        assert len(set(spis)) == len(spis) and min(spis) >= 256
+        assert len({s["key"] for s in inbound}) == len(inbound)
+
+
+def test_leave_removes_the_sas_no_group_needs(d):
+    with Vnocd(d, Pki(d), POLICY) as v:
+        a, b = v.client("A"), v.client("B")
+        a.register("A", "10.0.0.1")
+        b.register("B", "10.0.0.2")
+        a.join("A", "239.1.1.1", "send")
+        a.join("A", "239.1.1.2", "send")
+        b.join("B", "239.1.1.1", "receive")
+        b.join("B", "239.1.1.2", "receive")
+        spi = sas(view_of(b, "B"), "inbound", "A")[0]["spi"]
+        # Still needed by 239.1.1.2: kept, same SA.
+        assert b.leave("B", "239.1.1.1", "receive")[0] == set()
+        assert [s["spi"] for s in sas(view_of(b, "B"), "inbound", "A")] == [spi]
+        # No shared group left: gone from both views.
+        b.leave("B", "239.1.1.2", "receive")
+        assert sas(view_of(b, "B"), "inbound") == [] and sas(view_of(a, "A"), "outbound") == []
+        assert v.sql("SELECT count(*) FROM sas") == [["0"]]
+
+
+def test_sa_is_replaced_before_it_expires(d):
+    life = 10
+    with Vnocd(d, Pki(d), POLICY, extra=["--sa-lifetime", str(life)]) as v:
+        a, b = v.client("A"), v.client("B")
+        a.register("A", "10.0.0.1")
+        b.register("B", "10.0.0.2")
+        a.join("A", "239.1.1.1", "send")
+        b.join("B", "239.1.1.1", "receive")
+        t0 = time.time()
+        first = sas(view_of(b, "B"), "inbound", "A")[0]
+        # At 80 % of life the receiver gets the replacement; the sender
+        # keeps the old one for now (make before break).
+        vb = b.watch("B", view_of(b, "B")["version"], life)
+        t_new = time.time() - t0
+        inb = sas(vb, "inbound", "A")
+        assert 0.6 * life <= t_new <= 0.95 * life, t_new
+        assert len(inb) == 2 and inb[0]["spi"] == first["spi"], inb
+        new = inb[1]
+        assert new["spi"] != first["spi"] and new["key"] != first["key"]
+        assert sas(view_of(a, "A"), "outbound", "B")[0]["spi"] == first["spi"]
+        # Then the sender switches; the receiver still has both.
+        va = a.watch("A", view_of(a, "A")["version"], life)
+        assert [s["spi"] for s in sas(va, "outbound", "B")] == [new["spi"]]
+        assert len(sas(view_of(b, "B"), "inbound", "A")) == 2
+        # At the old SA's expiry only the new one is left.
+        vb = b.watch("B", view_of(b, "B")["version"], life)
+        assert time.time() - t0 >= life - 1.5
+        assert [s["spi"] for s in sas(vb, "inbound", "A")] == [new["spi"]]
+        assert "rekey A -> B" in v.log()
+
+
+if __name__ == "__main__":
+    main([test_sender_and_receiver_get_the_same_sa,
+          test_keys_are_fresh_per_pair,
+          test_spi_is_unique_among_the_receivers_inbound_sas,
+          test_leave_removes_the_sas_no_group_needs,
+          test_sa_is_replaced_before_it_expires])
