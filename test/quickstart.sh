@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libxml2-dev libcmocka-dev libpcap-dev
+	libmicrohttpd-dev libcurl4-gnutls-dev libsqlite3-dev libgnutls28-dev
+	openssl sqlite3 libxml2-utils python3-zeep
 	tshark tcpdump python3-scapy iproute2 ethtool
 )
 

@@ -21,10 +21,33 @@ ivgmpd_counter_sum(const struct ivgmpd *d, enum worker_counter id)
 	return sum;
 }
 
-static const char *
-sa_peer(const struct ivgmpd *d, uint16_t i)
+/* One SA of either origin: the config file's, or the VNOC's last view. */
+struct report_sa {
+	const struct esp_sa *sa;
+	bool inbound;
+	const char *peer;
+	const char *origin;
+};
+
+/* The i-th SA, configured ones first; false past the last. */
+static bool
+report_sa_at(const struct ivgmpd *d, uint32_t i, struct report_sa *out)
 {
-	return d->conf->sites[d->conf->sas[i].site].name;
+	if (i < d->n_sas) {
+		out->sa = d->sas[i];
+		out->inbound = d->conf->sas[i].inbound;
+		out->peer = d->conf->sites[d->conf->sas[i].site].name;
+		out->origin = "config";
+		return true;
+	}
+	i -= d->n_sas;
+	if (i >= d->vnoc.n_sas)
+		return false;
+	out->sa = d->vnoc.sas[i].sa;
+	out->inbound = d->vnoc.sas[i].inbound;
+	out->peer = d->vnoc.sas[i].peer;
+	out->origin = "vnoc";
+	return true;
 }
 
 void
@@ -61,16 +84,20 @@ ivgmpd_report_print(const struct ivgmpd *d)
 			printf("  group_%-22s %" PRIu64 "\n", group_counter_name((enum group_counter)id), v);
 	}
 	printf("ivgmpd: security associations\n");
-	for (uint16_t i = 0; i < d->n_sas; i++) {
-		const struct esp_sa *sa = d->sas[i];
+	struct report_sa r;
 
-		if (d->conf->sas[i].inbound)
+	for (uint32_t i = 0; report_sa_at(d, i, &r); i++) {
+		const struct esp_sa *sa = r.sa;
+
+		if (r.inbound)
 			printf("  in  spi 0x%08x from %-8s packets %" PRIu64 " icv_failures %" PRIu64
-			       " replay_drops %" PRIu64 "\n", sa->spi, sa_peer(d, i),
-			       sa->stats.packets, sa->stats.icv_failures, sa->stats.replay_drops);
+			       " replay_drops %" PRIu64 " (%s)\n", sa->spi, r.peer,
+			       sa->stats.packets, sa->stats.icv_failures, sa->stats.replay_drops,
+			       r.origin);
 		else
 			printf("  out spi 0x%08x to   %-8s packets %" PRIu64 " expired_drops %" PRIu64
-			       "\n", sa->spi, sa_peer(d, i), esp_outb_packets(sa), sa->stats.expired_drops);
+			       " (%s)\n", sa->spi, r.peer, esp_outb_packets(sa),
+			       sa->stats.expired_drops, r.origin);
 	}
 	fflush(stdout);
 }
@@ -98,25 +125,25 @@ telemetry_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 }
 
 static int
-telemetry_sa(const char *cmd __rte_unused, const char *params __rte_unused,
-	     struct rte_tel_data *data)
+telemetry_sa_locked(const struct ivgmpd *d, struct rte_tel_data *data)
 {
-	const struct ivgmpd *d = telemetry_daemon;
+	struct report_sa r;
 
 	rte_tel_data_start_dict(data);
-	for (uint16_t i = 0; i < d->n_sas; i++) {
-		const struct esp_sa *sa = d->sas[i];
+	for (uint32_t i = 0; report_sa_at(d, i, &r); i++) {
+		const struct esp_sa *sa = r.sa;
 		struct rte_tel_data *one = rte_tel_data_alloc();
 		char key[32];
 
 		if (one == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(one);
-		rte_tel_data_add_dict_string(one, "direction", d->conf->sas[i].inbound ? "in" : "out");
-		rte_tel_data_add_dict_string(one, "site", sa_peer(d, i));
+		rte_tel_data_add_dict_string(one, "direction", r.inbound ? "in" : "out");
+		rte_tel_data_add_dict_string(one, "site", r.peer);
+		rte_tel_data_add_dict_string(one, "origin", r.origin);
 		rte_tel_data_add_dict_string(one, "aead", esp_aead_name(sa->aead));
 		rte_tel_data_add_dict_u64(one, "esn", sa->esn);
-		if (d->conf->sas[i].inbound) {
+		if (r.inbound) {
 			rte_tel_data_add_dict_u64(one, "packets", sa->stats.packets);
 			rte_tel_data_add_dict_u64(one, "bytes", sa->stats.bytes);
 			rte_tel_data_add_dict_u64(one, "highest_seq", sa->replay.top);
@@ -133,6 +160,20 @@ telemetry_sa(const char *cmd __rte_unused, const char *params __rte_unused,
 			return -EINVAL;
 	}
 	return 0;
+}
+
+/* The lock: a VNOC view may replace SAs while we read them. */
+static int
+telemetry_sa(const char *cmd __rte_unused, const char *params __rte_unused,
+	     struct rte_tel_data *data)
+{
+	struct ivgmpd *d = telemetry_daemon;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = telemetry_sa_locked(d, data);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
 }
 
 static void

@@ -9,6 +9,7 @@
  * `vnocd accounting ...` exports accounting rows as CSV instead
  * (vnocd_accounting.c).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -61,6 +62,32 @@ vnocd_log(const char *fmt, ...)
 	va_end(ap);
 	strcat(line, "\n");
 	fputs(line, stderr);
+}
+
+bool
+vnocd_group_valid(uint32_t group)
+{
+	uint32_t g = ntohl(group);
+
+	/* Multicast, and not link-local control (224.0.0.0/24 never leaves
+	 * a site). */
+	return (g >> 28) == 0xe && (g >> 8) != 0xe00000;
+}
+
+const char *
+vnocd_ip_str(uint32_t addr, char *buf)
+{
+	struct in_addr in = { .s_addr = addr };
+
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+const char *
+vnocd_roles_str(uint8_t roles)
+{
+	static const char *const names[] = { "none", "receive", "send", "both" };
+
+	return names[roles & 3];
 }
 
 /* ---- timer thread: watch deadlines, SA replacement and expiry ---- */

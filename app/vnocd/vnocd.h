@@ -9,10 +9,11 @@
  *   vnocd_http.c        libmicrohttpd: TLS identity, request bodies, answers
  *   vnocd_store.c       SQLite: schema and every SQL statement
  *   vnocd_policy.c      the policy file (doc/policy.rst)
- *   vnocd_ops.c         the operations and the site's view
+ *   vnocd_ops.c         the operations
+ *   vnocd_view.c        a site's view, versions
  *   vnocd_keys.c        pairwise SAs: creation, replacement, expiry
  *   vnocd_watch.c       WatchUpdates long polls (suspended connections)
- *   vnocd_accounting.c  `vnocd accounting` CSV export
+ *   vnocd_accounting.c  accounting rows, GetAccounting, the CSV export
  *
  * One mutex (struct vnocd.lock) guards the store, the policy pointer and the
  * waiters: every operation runs whole under it, so an operation sees and
@@ -256,14 +257,38 @@ enum vnoc_fault vnocd_ops_watch_end(struct vnocd *d, const struct vnoc_watch_req
  * taken away (LeaveVpn with reason "policy"). */
 void vnocd_ops_policy_swap(struct vnocd *d, struct vnocd_policy *p);
 
-/* With vnocd.lock held and a transaction open: the view of site, all its
- * groups or just one (group != 0). */
+/* ---- views (vnocd_view.c) ---- */
+
+/* With vnocd.lock held: the view of site, all its groups or just one
+ * (group != 0). UnknownSite, Limit (a view over the protocol's limits) or
+ * Server with why. */
 enum vnoc_fault vnocd_view_build(struct vnocd *d, const char *site, uint32_t group,
 				 struct vnoc_view *view, char *why, size_t why_len);
+/* The operator's view (ListGroups): every group with its members. */
+enum vnoc_fault vnocd_view_all_groups(struct vnocd *d, struct vnoc_group_list *list, char *why,
+				      size_t why_len);
+/* Frees what vnocd_view_build put in view. */
+void vnocd_view_free(struct vnoc_view *view);
 
-/* With the transaction open: one accounting row. */
+/* A group's member, copied out of the store. */
+struct vnocd_member {
+	char site[VNOC_SITE_ID_MAX];
+	uint8_t roles;
+	uint32_t wan_addr;
+	bool udp_encap;
+};
+
+/* The group's members, sorted by site (malloc'd, *out NULL when none). */
+int vnocd_group_members(struct vnocd *d, uint32_t group, struct vnocd_member **out,
+			uint32_t *n);
+
+/* ---- accounting (vnocd_accounting.c) ---- */
+
+/* With the transaction open: one row per role in roles. */
 int vnocd_accounting_add(struct vnocd *d, int64_t now, const char *site, uint32_t group,
-			 uint8_t role, const char *action, const char *reason);
+			 uint8_t roles, const char *action, const char *reason);
+/* GetAccounting: the rows from since on, at most VNOC_MAX_ACCOUNTING_ROWS. */
+int vnocd_accounting_page(struct vnocd *d, uint64_t since, struct vnoc_accounting_resp *resp);
 
 /* ---- keys (vnocd_keys.c) ---- */
 
@@ -276,13 +301,11 @@ int vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed);
 int64_t vnocd_keys_next_event(struct vnocd *d);
 int vnocd_keys_random(void *buf, size_t len);
 
-/* ---- version bumps (vnocd_ops.c) ---- */
-
-/* Inside a transaction: a new global version, given to every site in set. */
+/* Inside a transaction: a new global version, given to every site in set
+ * (vnocd_view.c). */
 int vnocd_version_bump(struct vnocd *d, const struct vnocd_siteset *set, uint64_t *version);
 
-/* ---- accounting export (vnocd_accounting.c) ---- */
-
+/* `vnocd accounting ...` */
 int vnocd_accounting_main(int argc, char **argv);
 int vnocd_time_parse(const char *text, int64_t *t);
 

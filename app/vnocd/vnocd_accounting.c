@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
+ * Accounting (001_aebc90bc0c46f8cb.txt 3.2): one row per role granted
+ * (join), given up (leave) or refused (deny), written in the transaction of
+ * the operation; read a page at a time by GetAccounting.
+ *
  * `vnocd accounting --db PATH [--since ISO8601|EPOCH]`: the accounting rows
  * as CSV (RFC 4180), for per-group billing (001_aebc90bc0c46f8cb.txt 3.2:
  * "some accounting operations may also be performed ... to do per group
@@ -63,6 +67,84 @@ vnocd_time_parse(const char *text, int64_t *t)
 	*t = (int64_t)timegm(&tm) - off;
 	return 0;
 }
+
+/* ---- recording (under vnocd.lock, in the operation's transaction) ---- */
+
+int
+vnocd_accounting_add(struct vnocd *d, int64_t now, const char *site, uint32_t group,
+		     uint8_t roles, const char *action, const char *reason)
+{
+	static const uint8_t each[] = { VNOC_ROLE_SENDER, VNOC_ROLE_RECEIVER };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		sqlite3_stmt *s;
+
+		if (!(roles & each[i]))
+			continue;
+		s = vnocd_store_stmt(&d->store, VNOCD_SQL_ACCOUNTING_ADD);
+		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, ntohl(group));
+		sqlite3_bind_text(s, 4, vnocd_roles_str(each[i]), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
+		if (vnocd_store_exec(&d->store, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The accounting rows from `since` on, oldest first, one page. */
+int
+vnocd_accounting_page(struct vnocd *d, uint64_t since, struct vnoc_accounting_resp *resp)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_ACCOUNTING_SINCE);
+	uint32_t cap = 0;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	sqlite3_bind_int64(s, 1, since > INT64_MAX ? INT64_MAX : (int64_t)since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct vnoc_accounting_row *row;
+		const char *role = (const char *)sqlite3_column_text(s, 3);
+		const char *action = (const char *)sqlite3_column_text(s, 4);
+
+		if (resp->n_rows == VNOC_MAX_ACCOUNTING_ROWS) {
+			resp->more = true;
+			break;
+		}
+		if (resp->n_rows == cap) {
+			uint32_t n = cap ? cap * 2 : 64;
+			struct vnoc_accounting_row *p = realloc(resp->rows, n * sizeof(*p));
+
+			if (p == NULL)
+				break;
+			resp->rows = p;
+			cap = n;
+		}
+		row = &resp->rows[resp->n_rows++];
+		memset(row, 0, sizeof(*row));
+		row->time = (uint64_t)sqlite3_column_int64(s, 0);
+		snprintf(row->site, sizeof(row->site), "%s", (const char *)sqlite3_column_text(s, 1));
+		row->group = htonl((uint32_t)sqlite3_column_int64(s, 2));
+		row->roles = strcmp(role, "send") == 0 ? VNOC_ROLE_SENDER : VNOC_ROLE_RECEIVER;
+		row->action = strcmp(action, "join") == 0    ? VNOC_ACCOUNTING_JOIN
+			      : strcmp(action, "leave") == 0 ? VNOC_ACCOUNTING_LEAVE
+							     : VNOC_ACCOUNTING_DENY;
+		snprintf(row->reason, sizeof(row->reason), "%s",
+			 (const char *)sqlite3_column_text(s, 5));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(resp->rows);
+		memset(resp, 0, sizeof(*resp));
+		vnocd_log("store: %s", vnocd_store_error(&d->store));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- export ---- */
 
 /* One CSV field: quoted when it holds a comma, quote or line break. */
 static void

@@ -50,6 +50,7 @@ struct http_req {
 	size_t cap;
 	uint64_t started_ms;
 	bool answered;                  /* a response is queued */
+	bool too_big;                   /* the body passed the limit */
 	bool watching;                  /* WatchUpdates suspended (or resumed) */
 	struct vnoc_watch_req watch;
 	struct vnocd_waiter waiter;
@@ -173,8 +174,13 @@ http_tls_identity(struct MHD_Connection *conn, char *site, char *why, size_t why
 
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out,
 								 0) == 0) {
+			size_t n;
+
 			snprintf(why, why_len, "%s", (const char *)out.data);
 			gnutls_free(out.data);
+			n = strlen(why);
+			while (n > 0 && why[n - 1] == ' ')
+				why[--n] = '\0';
 		} else {
 			snprintf(why, why_len, "certificate not trusted (status 0x%x)", status);
 		}
@@ -386,13 +392,11 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
 		/* A body trickled in too slowly holds a connection: cut it. */
 		if (vnocd_now_ms() - req->started_ms > (uint64_t)d->cfg.connection_timeout_s * 1000)
 			return MHD_NO;
-		if (req->len + n > d->cfg.body_max) {
-			/* Chunked bodies have no length up front: refuse when
-			 * the limit is crossed; MHD closes the connection
-			 * after the answer, unread data and all. */
-			if (http_fault(conn, req, MHD_HTTP_CONTENT_TOO_LARGE, VNOC_FAULT_BAD_REQUEST,
-				       "request body over %zu bytes", d->cfg.body_max) != MHD_YES)
-				return MHD_NO;
+		if (req->too_big || req->len + n > d->cfg.body_max) {
+			/* A chunked body has no length up front. Past the
+			 * limit it is read and dropped (within the deadline
+			 * above), and answered 413 once it ends. */
+			req->too_big = true;
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
@@ -418,6 +422,9 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	}
 	if (req->answered)
 		return MHD_YES;
+	if (req->too_big)
+		return http_fault(conn, req, MHD_HTTP_CONTENT_TOO_LARGE, VNOC_FAULT_BAD_REQUEST,
+				  "request body over %zu bytes", d->cfg.body_max);
 	return http_dispatch(d, conn, req);
 }
 

@@ -92,6 +92,11 @@ keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
 	sqlite3_bind_int64(s, 11, now + life * 8 / 10);
 	sqlite3_bind_int64(s, 12, now + life);
 	rc = vnocd_store_exec(st, s);
+	/* The timer sleeps until the next SA event it knows of. */
+	if (rc == 0 && now + life * 8 / 10 < d->keys_next_s) {
+		d->keys_next_s = now + life * 8 / 10;
+		vnocd_timer_kick(d, 0);
+	}
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(salt, sizeof(salt));
 	return rc;

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The VNOC's operations (001_aebc90bc0c46f8cb.txt 3.2; design.md 6) and a
- * site's view. Each operation runs under vnocd.lock in one SQLite
- * transaction: checks, changes, a version bump for the sites whose view
- * changed, the answer, COMMIT, and only then the wake-up of their
- * WatchUpdates. A refusal that leaves an accounting row (deny) commits that
- * row and answers the fault.
+ * The VNOC's operations (001_aebc90bc0c46f8cb.txt 3.2; design.md 6). Each
+ * runs under vnocd.lock in one SQLite transaction: checks, changes, a
+ * version bump for the sites whose view changed, the answer, COMMIT, and
+ * only then the wake-up of their WatchUpdates. A refusal that leaves an
+ * accounting row (deny) commits that row and answers the fault.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -31,110 +30,12 @@ struct ops_ctx {
 
 /* ---- helpers ---- */
 
-int
-vnocd_siteset_add(struct vnocd_siteset *set, const char *id)
-{
-	if (set->n == set->cap) {
-		uint32_t cap = set->cap ? set->cap * 2 : 16;
-		char (*p)[VNOC_SITE_ID_MAX] = realloc(set->id, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -1;
-		set->id = p;
-		set->cap = cap;
-	}
-	snprintf(set->id[set->n++], VNOC_SITE_ID_MAX, "%s", id);
-	return 0;
-}
-
-void
-vnocd_siteset_free(struct vnocd_siteset *set)
-{
-	free(set->id);
-	memset(set, 0, sizeof(*set));
-}
-
-bool
-vnocd_group_valid(uint32_t group)
-{
-	uint32_t g = ntohl(group);
-
-	/* Multicast, and not link-local control (224.0.0.0/24 never leaves
-	 * a site). */
-	return (g >> 28) == 0xe && (g >> 8) != 0xe00000;
-}
-
-const char *
-vnocd_ip_str(uint32_t addr, char *buf)
-{
-	struct in_addr in = { .s_addr = addr };
-
-	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
-}
-
-const char *
-vnocd_roles_str(uint8_t roles)
-{
-	static const char *const names[] = { "none", "receive", "send", "both" };
-
-	return names[roles & 3];
-}
-
 static bool
 ops_wan_valid(uint32_t addr)
 {
 	uint32_t a = ntohl(addr);
 
 	return a != 0 && (a >> 28) < 0xe;
-}
-
-int
-vnocd_version_bump(struct vnocd *d, const struct vnocd_siteset *set, uint64_t *version)
-{
-	struct vnocd_store *st = &d->store;
-	sqlite3_stmt *s;
-	uint64_t v;
-
-	if (vnocd_store_version(st, &v) < 0)
-		return -1;
-	v++;
-	s = vnocd_store_stmt(st, VNOCD_SQL_VERSION_SET);
-	sqlite3_bind_int64(s, 1, (int64_t)v);
-	if (vnocd_store_exec(st, s) < 0)
-		return -1;
-	for (uint32_t i = 0; i < set->n; i++) {
-		s = vnocd_store_stmt(st, VNOCD_SQL_SITE_VIEW_VERSION_SET);
-		sqlite3_bind_text(s, 1, set->id[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (int64_t)v);
-		if (vnocd_store_exec(st, s) < 0)
-			return -1;
-	}
-	*version = v;
-	return 0;
-}
-
-int
-vnocd_accounting_add(struct vnocd *d, int64_t now, const char *site, uint32_t group,
-		     uint8_t roles, const char *action, const char *reason)
-{
-	static const uint8_t each[] = { VNOC_ROLE_SENDER, VNOC_ROLE_RECEIVER };
-
-	for (unsigned int i = 0; i < 2; i++) {
-		sqlite3_stmt *s;
-
-		if (!(roles & each[i]))
-			continue;
-		s = vnocd_store_stmt(&d->store, VNOCD_SQL_ACCOUNTING_ADD);
-		sqlite3_bind_int64(s, 1, now);
-		sqlite3_bind_text(s, 2, site, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, ntohl(group));
-		sqlite3_bind_text(s, 4, vnocd_roles_str(each[i]), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, action, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
-		if (vnocd_store_exec(&d->store, s) < 0)
-			return -1;
-	}
-	return 0;
 }
 
 static enum vnoc_fault
@@ -157,258 +58,6 @@ ops_store_fault(struct ops_ctx *c)
 {
 	vnocd_log("store: %s", vnocd_store_error(&c->d->store));
 	return ops_fault(c, VNOC_FAULT_SERVER, "the VNOC's database failed; retry later");
-}
-
-/* A group's members with their roles, copied out. */
-struct ops_member {
-	char site[VNOC_SITE_ID_MAX];
-	uint8_t roles;
-	uint32_t wan_addr;
-	bool udp_encap;
-};
-
-static int
-ops_group_members(struct vnocd *d, uint32_t group, struct ops_member **out, uint32_t *n)
-{
-	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_GROUP_MEMBERS);
-	uint32_t cap = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	sqlite3_bind_int64(s, 2, ntohl(group));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct ops_member *m;
-
-		if (*n == cap) {
-			uint32_t c = cap ? cap * 2 : 16;
-			struct ops_member *p = realloc(*out, c * sizeof(*p));
-
-			if (p == NULL) {
-				sqlite3_reset(s);
-				free(*out);
-				*out = NULL;
-				return -1;
-			}
-			*out = p;
-			cap = c;
-		}
-		m = &(*out)[(*n)++];
-		snprintf(m->site, sizeof(m->site), "%s", (const char *)sqlite3_column_text(s, 0));
-		m->roles = (uint8_t)sqlite3_column_int(s, 1);
-		m->wan_addr = htonl((uint32_t)sqlite3_column_int64(s, 2));
-		m->udp_encap = sqlite3_column_int(s, 3) != 0;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- views ---- */
-
-static void
-view_free(struct vnoc_view *view)
-{
-	for (uint32_t i = 0; view->groups != NULL && i < view->n_groups; i++)
-		free(view->groups[i].members);
-	free(view->groups);
-	free(view->sas);
-	memset(view, 0, sizeof(*view));
-}
-
-/* SA rows (inbound or outbound) into view->sas; only the newest per peer
- * when newest_only; only peers in `only` when it is not NULL. */
-static int
-view_sas_add(struct vnocd *d, enum vnocd_sql id, const char *site, int64_t now, bool inbound,
-	     const struct ops_member *only, uint32_t n_only, uint32_t *cap,
-	     struct vnoc_view *view)
-{
-	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
-	char last[VNOC_SITE_ID_MAX] = "";
-	int rc;
-
-	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *peer = (const char *)sqlite3_column_text(s, 0);
-		const void *key = sqlite3_column_blob(s, 3);
-		int key_len = sqlite3_column_bytes(s, 3);
-		const void *salt = sqlite3_column_blob(s, 4);
-		struct vnoc_sa *sa;
-		bool keep = only == NULL;
-
-		if (!inbound && strcmp(peer, last) == 0)
-			continue;               /* an older outbound SA */
-		snprintf(last, sizeof(last), "%s", peer);
-		for (uint32_t i = 0; !keep && i < n_only; i++)
-			keep = strcmp(only[i].site, peer) == 0;
-		if (!keep)
-			continue;
-		if ((key_len != 16 && key_len != 32) || sqlite3_column_bytes(s, 4) != 4)
-			continue;               /* not written by vnocd */
-		if (view->n_sas == *cap) {
-			uint32_t c = *cap ? *cap * 2 : 16;
-			struct vnoc_sa *p;
-
-			if (view->n_sas >= VNOC_MAX_SAS) {
-				sqlite3_reset(s);
-				return 1;
-			}
-			p = realloc(view->sas, c * sizeof(*p));
-			if (p == NULL) {
-				sqlite3_reset(s);
-				return -1;
-			}
-			view->sas = p;
-			*cap = c;
-		}
-		sa = &view->sas[view->n_sas++];
-		memset(sa, 0, sizeof(*sa));
-		sa->inbound = inbound;
-		snprintf(sa->peer, sizeof(sa->peer), "%s", peer);
-		sa->spi = (uint32_t)sqlite3_column_int64(s, 1);
-		sa->aead = (uint8_t)sqlite3_column_int(s, 2);
-		memcpy(sa->key, key, (size_t)key_len);
-		sa->key_len = (uint8_t)key_len;
-		memcpy(sa->salt, salt, 4);
-		sa->esn = sqlite3_column_int(s, 5) != 0;
-		sa->lifetime_s = (uint64_t)(sqlite3_column_int64(s, 6) - now);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int
-view_group_add(struct vnocd *d, uint32_t group, struct vnoc_group *g, struct ops_member **mem,
-	       uint32_t *n_mem)
-{
-	uint32_t n;
-
-	if (ops_group_members(d, group, mem, &n) < 0)
-		return -1;
-	if (n > VNOC_MAX_MEMBERS)
-		return 1;
-	g->group = group;
-	g->sa_mode = vnocd_policy_sa_mode(d->policy, group);
-	g->n_members = (uint16_t)n;
-	g->members = calloc(n ? n : 1, sizeof(*g->members));
-	if (g->members == NULL)
-		return -1;
-	for (uint32_t i = 0; i < n; i++) {
-		snprintf(g->members[i].site, sizeof(g->members[i].site), "%s", (*mem)[i].site);
-		g->members[i].wan_addr = (*mem)[i].wan_addr;
-		g->members[i].udp_encap = (*mem)[i].udp_encap;
-		g->members[i].roles = (*mem)[i].roles;
-	}
-	if (n_mem != NULL)
-		*n_mem = n;
-	return 0;
-}
-
-enum vnoc_fault
-vnocd_view_build(struct vnocd *d, const char *site, uint32_t group, struct vnoc_view *view,
-		 char *why, size_t why_len)
-{
-	struct ops_member *only = NULL;
-	uint32_t n_only = 0, cap = 0;
-	struct vnocd_site row;
-	uint32_t *groups = NULL;
-	uint32_t n_groups = 0;
-	int64_t now = vnocd_time();
-	int rc;
-
-	memset(view, 0, sizeof(*view));
-	rc = vnocd_store_site_get(&d->store, site, &row);
-	if (rc != 0)
-		goto fail;
-	view->version = row.view_version;
-	if (group != 0) {
-		groups = malloc(sizeof(*groups));
-		if (groups == NULL)
-			goto fail;
-		groups[n_groups++] = group;
-	} else {
-		sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_SITE_GROUPS);
-		uint32_t gcap = 0;
-
-		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (n_groups == gcap) {
-				uint32_t c = gcap ? gcap * 2 : 16;
-				uint32_t *p = realloc(groups, c * sizeof(*p));
-
-				if (p == NULL) {
-					sqlite3_reset(s);
-					goto fail;
-				}
-				groups = p;
-				gcap = c;
-			}
-			groups[n_groups++] = htonl((uint32_t)sqlite3_column_int64(s, 0));
-		}
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			goto fail;
-	}
-	if (n_groups > VNOC_MAX_GROUPS) {
-		snprintf(why, why_len, "the view of %s has more than %u groups", site,
-			 VNOC_MAX_GROUPS);
-		goto limit;
-	}
-	view->groups = calloc(n_groups ? n_groups : 1, sizeof(*view->groups));
-	if (view->groups == NULL)
-		goto fail;
-	for (uint32_t i = 0; i < n_groups; i++) {
-		struct ops_member *mem = NULL;
-
-		rc = view_group_add(d, groups[i], &view->groups[i], &mem,
-				    group != 0 ? &n_only : NULL);
-		view->n_groups = i + 1;
-		if (group != 0)
-			only = mem;
-		else
-			free(mem);
-		if (rc < 0)
-			goto fail;
-		if (rc > 0) {
-			snprintf(why, why_len, "a group of %s has more than %u members", site,
-				 VNOC_MAX_MEMBERS);
-			goto limit;
-		}
-	}
-	rc = view_sas_add(d, VNOCD_SQL_SA_INBOUND, site, now, true, only, n_only, &cap, view);
-	if (rc == 0)
-		rc = view_sas_add(d, VNOCD_SQL_SA_OUTBOUND, site, now, false, only, n_only, &cap,
-				  view);
-	if (rc < 0)
-		goto fail;
-	if (rc > 0) {
-		snprintf(why, why_len, "the view of %s has more than %u SAs", site, VNOC_MAX_SAS);
-		goto limit;
-	}
-	free(groups);
-	free(only);
-	return VNOC_FAULT_NONE;
-limit:
-	free(groups);
-	free(only);
-	view_free(view);
-	return VNOC_FAULT_LIMIT;
-fail:
-	free(groups);
-	free(only);
-	view_free(view);
-	if (rc == 1) {
-		snprintf(why, why_len, "site %s is not registered", site);
-		return VNOC_FAULT_UNKNOWN_SITE;
-	}
-	vnocd_log("store: view of %s: %s", site, vnocd_store_error(&d->store));
-	snprintf(why, why_len, "the VNOC's database failed; retry later");
-	return VNOC_FAULT_SERVER;
 }
 
 /* ---- operations ---- */
@@ -539,7 +188,7 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 	struct vnocd *d = c->d;
 	struct vnocd_store *st = &d->store;
 	char reason[VNOCD_REASON_MAX], g[INET_ADDRSTRLEN];
-	struct ops_member *mem = NULL;
+	struct vnocd_member *mem = NULL;
 	uint8_t allowed, granted, refused, old, added;
 	uint32_t n_mem = 0, n;
 	struct vnocd_site row;
@@ -591,7 +240,7 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 			return ops_deny(c, req->site, req->group, added, VNOC_FAULT_LIMIT, reason);
 		}
 	}
-	if (ops_group_members(d, req->group, &mem, &n_mem) < 0)
+	if (vnocd_group_members(d, req->group, &mem, &n_mem) < 0)
 		return ops_store_fault(c);
 	{
 		uint32_t new_sas = 0, mine;
@@ -599,17 +248,19 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 		if (vnocd_store_count(st, VNOCD_SQL_SA_COUNT_CURRENT, req->site, 0, &mine) < 0)
 			goto store_fail;
 		for (uint32_t i = 0; i < n_mem; i++) {
-			uint32_t theirs;
+			uint32_t theirs, k;
 
-			if (strcmp(mem[i].site, req->site) == 0 ||
-			    !(((added & VNOC_ROLE_SENDER) && (mem[i].roles & VNOC_ROLE_RECEIVER)) ||
-			      ((added & VNOC_ROLE_RECEIVER) && (mem[i].roles & VNOC_ROLE_SENDER))))
+			/* At most one SA per direction with each member
+			 * (fewer when the pair already has them). */
+			k = ((added & VNOC_ROLE_SENDER) && (mem[i].roles & VNOC_ROLE_RECEIVER)) +
+			    ((added & VNOC_ROLE_RECEIVER) && (mem[i].roles & VNOC_ROLE_SENDER));
+			if (strcmp(mem[i].site, req->site) == 0 || k == 0)
 				continue;
-			new_sas += 2;
+			new_sas += k;
 			if (vnocd_store_count(st, VNOCD_SQL_SA_COUNT_CURRENT, mem[i].site, 0,
 					      &theirs) < 0)
 				goto store_fail;
-			if (theirs + 2 > OPS_SA_LIMIT) {
+			if (theirs + k > OPS_SA_LIMIT) {
 				snprintf(reason, sizeof(reason),
 					 "limit: site %s would hold more than %u SAs", mem[i].site,
 					 OPS_SA_LIMIT);
@@ -636,7 +287,7 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 	    vnocd_siteset_add(&c->changed, req->site) < 0)
 		goto store_fail;
 	for (uint32_t i = 0; i < n_mem; i++) {
-		const struct ops_member *m = &mem[i];
+		const struct vnocd_member *m = &mem[i];
 
 		if (strcmp(m->site, req->site) == 0)
 			continue;
@@ -659,8 +310,6 @@ answer:
 		vnocd_log("join %s %s %s (holds %s, version %llu)", req->site,
 			  vnocd_ip_str(req->group, g), vnocd_roles_str(added),
 			  vnocd_roles_str(old | granted), (unsigned long long)c->version);
-		/* A new SA may be the next thing to replace. */
-		d->keys_next_s = 0;
 	}
 	resp->roles = granted;
 	resp->version = c->version;
@@ -678,7 +327,7 @@ ops_leave_roles(struct ops_ctx *c, const char *site, uint32_t group, uint8_t rem
 {
 	struct vnocd *d = c->d;
 	struct vnocd_store *st = &d->store;
-	struct ops_member *mem = NULL;
+	struct vnocd_member *mem = NULL;
 	uint32_t n_mem;
 	uint8_t old;
 	char g[INET_ADDRSTRLEN];
@@ -691,7 +340,7 @@ ops_leave_roles(struct ops_ctx *c, const char *site, uint32_t group, uint8_t rem
 	*left = old & ~remove;
 	if (remove == 0)
 		return 0;
-	if (ops_group_members(d, group, &mem, &n_mem) < 0)
+	if (vnocd_group_members(d, group, &mem, &n_mem) < 0)
 		return -1;
 	if (*left != 0) {
 		s = vnocd_store_stmt(st, VNOCD_SQL_MEMBERSHIP_PUT);
@@ -814,108 +463,18 @@ ops_heartbeat(struct ops_ctx *c, const struct vnoc_heartbeat_req *req, uint64_t 
 	return VNOC_FAULT_NONE;
 }
 
-/* The operator's view: every group with its members, no keys. */
 static enum vnoc_fault
 ops_list_groups(struct ops_ctx *c, struct vnoc_group_list *list)
 {
-	struct vnocd *d = c->d;
-	struct vnoc_view view = { 0 };
-	sqlite3_stmt *s;
-	uint32_t cap = 0;
-	int rc;
-
-	memset(list, 0, sizeof(*list));
-	if (vnocd_store_version(&d->store, &view.version) < 0)
-		return ops_store_fault(c);
-	s = vnocd_store_stmt(&d->store, VNOCD_SQL_GROUPS_ALL);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (view.n_groups == VNOC_MAX_GROUPS) {
-			sqlite3_reset(s);
-			view_free(&view);
-			return ops_fault(c, VNOC_FAULT_LIMIT, "more than %u groups", VNOC_MAX_GROUPS);
-		}
-		if (view.n_groups == cap) {
-			uint32_t n = cap ? cap * 2 : 16;
-			struct vnoc_group *p = realloc(view.groups, n * sizeof(*p));
-
-			if (p == NULL)
-				break;
-			view.groups = p;
-			cap = n;
-		}
-		memset(&view.groups[view.n_groups], 0, sizeof(view.groups[0]));
-		view.groups[view.n_groups++].group = htonl((uint32_t)sqlite3_column_int64(s, 0));
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		view_free(&view);
-		return ops_store_fault(c);
-	}
-	for (uint32_t i = 0; i < view.n_groups; i++) {
-		struct ops_member *mem = NULL;
-
-		rc = view_group_add(d, view.groups[i].group, &view.groups[i], &mem, NULL);
-		free(mem);
-		if (rc != 0) {
-			view_free(&view);
-			return rc < 0 ? ops_store_fault(c)
-				      : ops_fault(c, VNOC_FAULT_LIMIT, "a group has more than %u members",
-						  VNOC_MAX_MEMBERS);
-		}
-	}
-	list->version = view.version;
-	list->n_groups = view.n_groups;
-	list->groups = view.groups;
-	return VNOC_FAULT_NONE;
+	return vnocd_view_all_groups(c->d, list, c->why, c->why_len);
 }
 
-/* The accounting rows from `since` on, oldest first, one page. */
 static enum vnoc_fault
 ops_get_accounting(struct ops_ctx *c, const struct vnoc_accounting_req *req,
 		   struct vnoc_accounting_resp *resp)
 {
-	sqlite3_stmt *s = vnocd_store_stmt(&c->d->store, VNOCD_SQL_ACCOUNTING_SINCE);
-	uint32_t cap = 0;
-	int rc;
-
-	memset(resp, 0, sizeof(*resp));
-	sqlite3_bind_int64(s, 1, req->since > INT64_MAX ? INT64_MAX : (int64_t)req->since);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vnoc_accounting_row *row;
-		const char *role = (const char *)sqlite3_column_text(s, 3);
-		const char *action = (const char *)sqlite3_column_text(s, 4);
-
-		if (resp->n_rows == VNOC_MAX_ACCOUNTING_ROWS) {
-			resp->more = true;
-			break;
-		}
-		if (resp->n_rows == cap) {
-			uint32_t n = cap ? cap * 2 : 64;
-			struct vnoc_accounting_row *p = realloc(resp->rows, n * sizeof(*p));
-
-			if (p == NULL)
-				break;
-			resp->rows = p;
-			cap = n;
-		}
-		row = &resp->rows[resp->n_rows++];
-		memset(row, 0, sizeof(*row));
-		row->time = (uint64_t)sqlite3_column_int64(s, 0);
-		snprintf(row->site, sizeof(row->site), "%s", (const char *)sqlite3_column_text(s, 1));
-		row->group = htonl((uint32_t)sqlite3_column_int64(s, 2));
-		row->roles = strcmp(role, "send") == 0 ? VNOC_ROLE_SENDER : VNOC_ROLE_RECEIVER;
-		row->action = strcmp(action, "join") == 0    ? VNOC_ACCOUNTING_JOIN
-			      : strcmp(action, "leave") == 0 ? VNOC_ACCOUNTING_LEAVE
-							     : VNOC_ACCOUNTING_DENY;
-		snprintf(row->reason, sizeof(row->reason), "%s",
-			 (const char *)sqlite3_column_text(s, 5));
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		free(resp->rows);
-		memset(resp, 0, sizeof(*resp));
+	if (vnocd_accounting_page(c->d, req->since, resp) < 0)
 		return ops_store_fault(c);
-	}
 	return VNOC_FAULT_NONE;
 }
 
@@ -989,8 +548,6 @@ ops_finish(struct ops_ctx *c, enum vnoc_fault f)
 		}
 		if (f == VNOC_FAULT_NONE && c->changed.n > 0)
 			vnocd_watch_notify(&c->d->watch, &c->changed, c->version);
-		if (c->d->keys_next_s == 0)
-			vnocd_timer_kick(c->d, 0);
 	} else {
 		vnocd_store_rollback(&c->d->store);
 	}
@@ -1057,17 +614,17 @@ vnocd_ops_release(struct vnoc_msg *resp)
 {
 	switch (resp->op) {
 	case VNOC_OP_REGISTER_SITE:
-		view_free(&resp->u.register_resp.view);
+		vnocd_view_free(&resp->u.register_resp.view);
 		break;
 	case VNOC_OP_GET_GROUP_VPN:
 	case VNOC_OP_WATCH_UPDATES:
-		view_free(&resp->u.view);
+		vnocd_view_free(&resp->u.view);
 		break;
 	case VNOC_OP_LIST_GROUPS: {
 		struct vnoc_view v = { .n_groups = resp->u.group_list.n_groups,
 				       .groups = resp->u.group_list.groups };
 
-		view_free(&v);
+		vnocd_view_free(&v);
 		memset(&resp->u.group_list, 0, sizeof(resp->u.group_list));
 		break;
 	}

@@ -6,13 +6,9 @@
  * Addresses and groups are stored as host-order integers, so that ORDER BY
  * sorts them as numbers. One connection, used under vnocd.lock only.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <arpa/inet.h>
 

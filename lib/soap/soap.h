@@ -35,8 +35,8 @@ struct soap_limits {
 /* 1 MiB, depth 32, 100,000 elements. */
 extern const struct soap_limits soap_limits_default;
 
-/* Initialises libxml2; call once before starting threads (each entry point
- * below also calls it). */
+/* Initialises libxml2, once whoever calls it first (each entry point below
+ * calls it). */
 void soap_init(void);
 
 /* Parses buf as a hardened XML document (no SOAP checks). The caller frees

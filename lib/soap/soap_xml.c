@@ -13,6 +13,7 @@
  * libxml2 reports to a per-parse handler: nothing reaches stderr.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,10 +29,20 @@ const struct soap_limits soap_limits_default = {
 	.max_elements = 100000,
 };
 
+static pthread_once_t soap_once = PTHREAD_ONCE_INIT;
+
+static void
+soap_init_once(void)
+{
+	xmlInitParser();
+}
+
+/* libxml2 2.9's xmlInitParser is not safe to race on first use: vnocd's HTTP
+ * threads may all parse their first request at once. */
 void
 soap_init(void)
 {
-	xmlInitParser();
+	pthread_once(&soap_once, soap_init_once);
 }
 
 void
@@ -250,7 +261,7 @@ soap_xml_parse(const char *buf, size_t len, const struct soap_limits *limits,
 	ctxt->sax->warning = NULL;
 
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", options);
-	if (st.refused || doc == NULL || !ctxt->wellFormed) {
+	if (st.refused || doc == NULL || !ctxt->wellFormed || !ctxt->nsWellFormed) {
 		if (st.refused)
 			soap_err(err, err_len, "%s", st.why);
 		else if (st.xml_error[0] != '\0')
@@ -260,6 +271,8 @@ soap_xml_parse(const char *buf, size_t len, const struct soap_limits *limits,
 			soap_err(err, err_len, "not well-formed XML");
 		xmlFreeDoc(doc);
 		xmlFreeParserCtxt(ctxt);
+		/* libxml2 keeps a copy of the last error per thread: drop it. */
+		xmlResetLastError();
 		return NULL;
 	}
 	xmlFreeParserCtxt(ctxt);

@@ -229,7 +229,9 @@ char *vnoc_fault_encode(const struct vnoc_fault_info *fault, size_t *len);
 /* Parse an envelope (hardened: see lib/soap). Returns 0 and fills msg, 1 and
  * fills fault when the envelope is a SOAP fault, or -1 with why in err
  * (malformed, not ours, a limit hit). Lists in msg are malloc'd:
- * vnoc_msg_release frees them. */
+ * vnoc_msg_release frees them; after 1 or -1 nothing is left to free.
+ * response picks the limits (VNOC_REQUEST_* or VNOC_RESPONSE_*); a fault
+ * is never a request. */
 int vnoc_msg_decode(const char *xml, size_t len, bool response, struct vnoc_msg *msg,
 		    struct vnoc_fault_info *fault, char *err, size_t err_len);
 void vnoc_msg_release(struct vnoc_msg *msg);

@@ -282,13 +282,14 @@ vnoc_msg_decode(const char *xml, size_t len, bool response, struct vnoc_msg *msg
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {
-		if (!response || fault == NULL) {
-			snprintf(err, err_len, "a fault (%s) where a %s belongs", env.fault.string,
-				 response ? "response" : "request");
+		if (!response) {
+			snprintf(err, err_len, "a fault (%s) where a request belongs",
+				 env.fault.string);
 			soap_envelope_free(&env);
 			return -1;
 		}
-		vnoc_fault_decode(&env.fault, fault);
+		if (fault != NULL)
+			vnoc_fault_decode(&env.fault, fault);
 		soap_envelope_free(&env);
 		return 1;
 	}

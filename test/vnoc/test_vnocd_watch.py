@@ -99,6 +99,19 @@ def test_watch_of_many_sites_at_once(d):
             assert any(s["peer"] == "A" for s in out["view"]["sas"])
 
 
+def test_long_poll_outlives_the_idle_connection_timeout(d):
+    with Vnocd(d, Pki(d), POLICY, extra=["--connection-timeout", "1"]) as v:
+        b = v.client("B")
+        since = b.register("B", "10.0.0.2")["view"]["version"]
+        t0 = time.monotonic()
+        assert b.watch("B", since, 3)["version"] == since
+        assert time.monotonic() - t0 >= 2.9
+        # An idle connection is closed after the timeout (the client
+        # reconnects).
+        time.sleep(1.5)
+        assert b.heartbeat("B", rx=5) == since
+
+
 def test_vnocd_stops_with_long_polls_waiting(d):
     with Vnocd(d, Pki(d), POLICY) as v:
         b = v.client("B")
@@ -116,4 +129,5 @@ if __name__ == "__main__":
     main([test_watch_returns_within_a_round_trip_of_a_join,
           test_watch_without_change_returns_after_its_timeout,
           test_watch_of_many_sites_at_once,
+          test_long_poll_outlives_the_idle_connection_timeout,
           test_vnocd_stops_with_long_polls_waiting])

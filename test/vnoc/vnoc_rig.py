@@ -215,8 +215,14 @@ class Vnocd:
     def __enter__(self):
         return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, kind, value, tb):
+        rc = self.stop()
+        if kind is None:
+            # A clean stop, and nothing a sanitizer build would report.
+            log = self.log()
+            assert rc == 0, "vnocd exited %d on SIGTERM:\n%s" % (rc, log[-3000:])
+            for bad in ("Sanitizer", "runtime error:"):
+                assert bad not in log, log[-6000:]
 
     def sql(self, query):
         out = run(["sqlite3", "-readonly", self.db, query]).stdout.decode()
@@ -334,7 +340,8 @@ class Client:
                     self.close()
                 return r.status, data
             except (http.client.RemoteDisconnected, BrokenPipeError,
-                    ConnectionResetError) as e:
+                    ConnectionResetError, ssl.SSLEOFError) as e:
+                # The server closed an idle kept-alive connection.
                 self.close()
                 if attempt == 1:
                     raise e
