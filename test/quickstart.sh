@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The README's two Quick start commands, and what CI runs:
-#   test/quickstart.sh demo   install what is missing, build, run the net_pcap demo
+#   test/quickstart.sh demo   install what is missing, build, run the three-site demo
+#                             (network namespaces: root)
 #   test/quickstart.sh test   install what is missing, build, run every test suite
 # BUILD_DIR (default build) and MESON_ARGS (e.g. -Dwerror=true) may be set.
 set -euo pipefail
@@ -40,9 +41,17 @@ build() {
 
 case "${1:-}" in
 demo)
+	# Namespaces, veths and DPDK's runtime directory: root, like the tests.
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "quickstart: the demo builds network namespaces; run it as root" \
+			"(sudo $0 demo)" >&2
+		exit 1
+	fi
 	install_missing
 	build
-	exec test/pcap/demo.sh "${BUILD_DIR:-build}/app/ivgmpd/ivgmpd"
+	# Three sites, vnocd, Linux hosts, live counts; all torn down at the end.
+	# test/pcap/demo.sh is the same service on pcap files, without root.
+	exec /usr/bin/python3 test/e2e/demo.py "${BUILD_DIR:-build}/app/ivgmpd/ivgmpd"
 	;;
 test)
 	install_missing

@@ -89,23 +89,27 @@ ports_start(struct ivgmpd *d)
 	const struct conf *conf = d->conf;
 
 	if (ivgmpd_port_find(conf->lan_port, &d->lan_port) < 0) {
-		fprintf(stderr, "ivgmpd: lan-port '%s': no such DPDK port\n", conf->lan_port);
+		IVGMP_LOG(ERR, main, "lan-port '%s': no such DPDK port", conf->lan_port);
 		return -1;
 	}
 	if (ivgmpd_port_find(conf->wan_port, &d->wan_port) < 0) {
-		fprintf(stderr, "ivgmpd: wan-port '%s': no such DPDK port\n", conf->wan_port);
+		IVGMP_LOG(ERR, main, "wan-port '%s': no such DPDK port", conf->wan_port);
 		return -1;
 	}
 	if (d->lan_port == d->wan_port) {
-		fprintf(stderr, "ivgmpd: lan-port and wan-port are the same port\n");
+		IVGMP_LOG(ERR, main, "lan-port and wan-port are the same port");
 		return -1;
 	}
 	if (ivgmpd_port_start(d->lan_port, (uint16_t)d->n_workers, d->pool, true,
 			      &d->control_txq) < 0 ||
 	    ivgmpd_port_start(d->wan_port, (uint16_t)d->n_workers, d->pool, false, NULL) < 0) {
-		fprintf(stderr, "ivgmpd: cannot start the ports\n");
+		IVGMP_LOG(ERR, main, "cannot start the ports");
 		return -1;
 	}
+	IVGMP_LOG(INFO, main, "LAN port %u (%s), WAN port %u (%s), %u RX queue(s) each; "
+		  "IGMP queries leave by %s", d->lan_port, conf->lan_port, d->wan_port,
+		  conf->wan_port, d->n_workers,
+		  d->control_txq >= 0 ? "a LAN queue of their own" : "worker 0's LAN queue");
 	return 0;
 }
 
@@ -143,11 +147,13 @@ workers_create(struct ivgmpd *d)
 		if (d->workers[i] == NULL)
 			return -1;
 		rte_rcu_qsbr_thread_register(d->qsbr, i);
+		IVGMP_LOG(INFO, worker, "worker %u on lcore %u (socket %u): LAN and WAN queue %u",
+			  i, lcore, rte_lcore_to_socket_id(lcore), i);
 		d->worker_lcores[i++] = lcore;
 	}
 	if (i < d->n_workers) {
-		fprintf(stderr, "ivgmpd: %u workers need %u lcores (EAL -l), got %u\n",
-			d->n_workers, d->n_workers + 1, i + 1);
+		IVGMP_LOG(ERR, main, "%u workers need %u lcores (EAL -l), got %u",
+			  d->n_workers, d->n_workers + 1, i + 1);
 		return -1;
 	}
 	return 0;
@@ -204,7 +210,7 @@ main(int argc, char **argv)
 
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
-		fprintf(stderr, "ivgmpd: EAL initialisation failed\n");
+		IVGMP_LOG(ERR, main, "EAL initialisation failed");
 		return 1;
 	}
 	argc -= ret;
@@ -215,58 +221,63 @@ main(int argc, char **argv)
 		return 2;
 	}
 	d->n_workers = opt.workers;
+	d->started_ms = ivgmpd_now_ms();
+	d->config_path = opt.config;
 	d->conf = conf_new();
+	/* The text of a refusal ("FILE:LINE: reason") is what tests pin. */
 	if (d->conf == NULL || conf_load_file(d->conf, opt.config, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ivgmpd: %s\n", d->conf ? err : "out of memory");
+		IVGMP_LOG(ERR, conf, "%s", d->conf ? err : "out of memory");
 		rte_eal_cleanup();
 		return 1;
 	}
+	ivgmpd_conf_log(d->conf, opt.config);
 	d->mb = alloc_mb_mgr(0);
 	if (d->mb == NULL) {
-		fprintf(stderr, "ivgmpd: cannot allocate an ipsec-mb manager\n");
+		IVGMP_LOG(ERR, main, "cannot allocate an ipsec-mb manager");
 		return 1;
 	}
 	init_mb_mgr_auto(d->mb, &arch);
 	d->pool = rte_pktmbuf_pool_create("mbufs", MBUF_COUNT, MBUF_CACHE, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (d->pool == NULL) {
-		fprintf(stderr, "ivgmpd: cannot create the mbuf pool: %s\n",
-			rte_strerror(rte_errno));
+		IVGMP_LOG(ERR, main, "cannot create the mbuf pool: %s", rte_strerror(rte_errno));
 		return 1;
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	if (rings_create(d) < 0) {
-		fprintf(stderr, "ivgmpd: cannot create rings: %s\n", rte_strerror(rte_errno));
+		IVGMP_LOG(ERR, main, "cannot create rings: %s", rte_strerror(rte_errno));
 		return 1;
 	}
 	if (ports_start(d) < 0)
 		return 1;
 	if (workers_create(d) < 0 || ivgmpd_membership_create(d) < 0 ||
 	    ivgmpd_state_build(d) < 0) {
-		fprintf(stderr, "ivgmpd: cannot build the workers and forwarding state\n");
+		IVGMP_LOG(ERR, main, "cannot build the workers and forwarding state");
 		return 1;
 	}
 	if (ivgmpd_vnoc_create(d) < 0)
 		return 1;
 	/* Announcements are a convenience: run without them rather than not at all. */
 	ivgmpd_announce_open(d);
-	if (ivgmpd_telemetry_register(d) < 0)
-		fprintf(stderr, "ivgmpd: telemetry commands not registered\n");
+	/* Telemetry is for the operator: run without it rather than not at all. */
+	ivgmpd_telemetry_register(d);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (unsigned int i = 0; i < d->n_workers; i++)
 		rte_eal_remote_launch(worker_loop, d->workers[i], d->worker_lcores[i]);
-	printf("ivgmpd: ready: %u worker(s), %u site(s), %u group(s), %u SA(s)\n",
-	       d->n_workers, d->conf->n_sites, d->conf->n_groups, d->conf->n_sas);
-	fflush(stdout);
+	ivgmpd_event("ready: %u worker(s), %u site(s), %u group(s), %u SA(s)",
+		     d->n_workers, d->conf->n_sites, d->conf->n_groups, d->conf->n_sas);
 
 	management_loop(d, opt.idle_exit_ms);
 
 	rte_eal_mp_wait_lcore();
+	IVGMP_LOG(INFO, main, "stopping after %llu s",
+		  (unsigned long long)((ivgmpd_now_ms() - d->started_ms) / 1000));
 	pthread_mutex_lock(&d->lock);
 	ivgmpd_report_print(d);
 	pthread_mutex_unlock(&d->lock);
+	ivgmpd_telemetry_close(d);
 	ivgmpd_announce_close(d);
 	ivgmpd_vnoc_free(d);
 	ivgmpd_port_stop(d->lan_port);

@@ -20,6 +20,8 @@
 #include "vnoc_client/vnoc_client.h"
 #include "worker/worker.h"
 
+#include "ivgmpd_log.h"
+
 #define IVGMPD_MAX_WORKERS 16
 #define IVGMPD_MAX_PEERS (CONF_MAX_SITES - 1)
 
@@ -57,6 +59,8 @@ struct ivgmpd_vnoc_state {
 
 struct ivgmpd {
 	struct conf *conf;
+	const char *config_path;
+	uint64_t started_ms;                /* ivgmpd_now_ms() at start, for uptime */
 	uint16_t lan_port;
 	uint16_t wan_port;
 	unsigned int n_workers;
@@ -87,8 +91,15 @@ struct ivgmpd {
 	uint64_t igmp_drops[IGMP_VERDICT_MAX];
 	struct ivgmpd_vnoc_state vnoc;      /* remote sites and SAs from the VNOC */
 	struct vnoc_client *vnoc_client;    /* NULL without a vnoc-url */
+	/* What was last logged of the client, so that a change is logged once. */
+	enum vnoc_client_state vnoc_logged_state;
+	char vnoc_logged_error[VNOC_CLIENT_ERROR_MAX];
 	uint64_t control_tx_drops;
+	bool telemetry_closed;              /* set under the lock before teardown */
 };
+
+/* ivgmpd_conf_log.c: what was loaded, for ivgmp.conf (no keys). */
+void ivgmpd_conf_log(const struct conf *conf, const char *path);
 
 /* ivgmpd_port.c */
 int ivgmpd_port_find(const char *name, uint16_t *port);
@@ -106,9 +117,14 @@ void ivgmpd_state_free(struct ivgmpd *d);
 
 /* ivgmpd_membership.c: IGMP router and group manager on the main lcore. */
 uint64_t ivgmpd_now_ms(void);
+/* "none", "receiver", "sender", "receiver+sender". */
+const char *ivgmpd_roles_name(uint8_t roles);
 bool ivgmpd_group_is_scoped(const struct ivgmpd *d, uint32_t group);
 int ivgmpd_membership_create(struct ivgmpd *d);
 void ivgmpd_membership_free(struct ivgmpd *d);
+/* After a restart, how long roles the VNOC still holds for the site may
+ * wait for IGMP to ask for them again (the VNOC client's adopt hold). */
+uint32_t ivgmpd_membership_adopt_hold_ms(const struct ivgmpd *d);
 /* One step of the main lcore: drain the rings, run timers, rebuild. */
 void ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms);
 
@@ -121,8 +137,6 @@ int ivgmpd_vnoc_create(struct ivgmpd *d);
 void ivgmpd_vnoc_role_changed(struct ivgmpd *d, uint32_t group, uint8_t roles);
 void ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms);
 void ivgmpd_vnoc_free(struct ivgmpd *d);
-struct rte_tel_data;
-int ivgmpd_vnoc_telemetry(struct ivgmpd *d, struct rte_tel_data *data);
 
 /* ivgmpd_announce.c: the local socket of ivgmp-announce. */
 int ivgmpd_announce_open(struct ivgmpd *d);
@@ -131,7 +145,23 @@ void ivgmpd_announce_close(struct ivgmpd *d);
 
 /* ivgmpd_report.c: counters and SA statistics, for telemetry and the exit report. */
 uint64_t ivgmpd_counter_sum(const struct ivgmpd *d, enum worker_counter id);
+/* Does the counter count packets that died (and why)? */
+bool ivgmpd_counter_is_drop(enum worker_counter id);
+
+/* One SA of either origin: the config file's, or the VNOC's last view. */
+struct ivgmpd_sa_ref {
+	const struct esp_sa *sa;
+	bool inbound;
+	const char *peer;
+	const char *origin;             /* "config" or "vnoc" */
+};
+/* The i-th SA, configured ones first; false past the last. */
+bool ivgmpd_sa_at(const struct ivgmpd *d, uint32_t i, struct ivgmpd_sa_ref *out);
 void ivgmpd_report_print(const struct ivgmpd *d);
+
+/* ivgmpd_telemetry*.c: the /ivgmp/ commands (doc/telemetry.rst). */
 int ivgmpd_telemetry_register(struct ivgmpd *d);
+/* Before teardown: commands answer null from now on. */
+void ivgmpd_telemetry_close(struct ivgmpd *d);
 
 #endif

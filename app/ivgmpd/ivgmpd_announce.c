@@ -38,7 +38,7 @@ ivgmpd_announce_open(struct ivgmpd *d)
 
 	d->announce_fd = -1;
 	if (socket_path(d, &addr) < 0) {
-		fprintf(stderr, "ivgmpd: announce socket path too long\n");
+		IVGMP_LOG(WARNING, announce, "announce socket path too long");
 		return -1;
 	}
 	d->announce_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -47,10 +47,10 @@ ivgmpd_announce_open(struct ivgmpd *d)
 	unlink(addr.sun_path);
 	if (bind(d->announce_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;
-	printf("ivgmpd: announcements on %s\n", addr.sun_path);
+	IVGMP_LOG(INFO, announce, "announcements on %s", addr.sun_path);
 	return 0;
 fail:
-	fprintf(stderr, "ivgmpd: announce socket %s: %s\n", addr.sun_path, strerror(errno));
+	IVGMP_LOG(WARNING, announce, "announce socket %s: %s", addr.sun_path, strerror(errno));
 	if (d->announce_fd >= 0)
 		close(d->announce_fd);
 	d->announce_fd = -1;
@@ -104,6 +104,7 @@ ivgmpd_announce_poll(struct ivgmpd *d, uint64_t now_ms)
 			snprintf(reply, sizeof(reply), "error: request holds a NUL byte");
 		else
 			announce_handle(d, line, reply, sizeof(reply), now_ms);
+		IVGMP_LOG(DEBUG, announce, "announce: '%s' -> '%s'", line, reply);
 		/* A peer without an address cannot be answered; that is its choice. */
 		if (peer_len > sizeof(sa_family_t) &&
 		    sendto(d->announce_fd, reply, strlen(reply), MSG_DONTWAIT,

@@ -6,7 +6,6 @@
  * snapshot is published. Pinned groups are answered as a host.
  */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -85,37 +84,44 @@ on_igmp_group_changed(void *ctx, uint32_t group)
 	struct ivgmpd *d = ctx;
 	struct igmp_group_view view;
 	bool members = igmp_router_group_view(d->igmp, group, d->now_ms, &view, 0);
+	bool scoped = ivgmpd_group_is_scoped(d, group);
+	char addr[INET_ADDRSTRLEN];
 
-	if (!ivgmpd_group_is_scoped(d, group))
+	IVGMP_LOG(DEBUG, igmp, "IGMP: group %s: %s%s",
+		  inet_ntop(AF_INET, &group, addr, sizeof(addr)),
+		  !members ? "no members" : view.mode == IGMP_FILTER_INCLUDE ?
+		  "members, INCLUDE" : "members, EXCLUDE",
+		  scoped ? " (inside a scope boundary: no VPN role)" : "");
+	if (!scoped)
 		group_manager_input_set(d->groups, GROUP_INPUT_IGMP, group,
 					members ? GROUP_ROLE_RECEIVER : 0, d->now_ms);
 	d->state_dirty = true;
 }
 
-static const char *
-roles_name(uint8_t roles)
+const char *
+ivgmpd_roles_name(uint8_t roles)
 {
 	static const char *const names[] = { "none", "receiver", "sender", "receiver+sender" };
 
 	return names[roles & 3];
 }
 
-/* Role changes are logged, and become JoinVpn / LeaveVpn when there is a VNOC. */
+/* Role changes are events, and become JoinVpn / LeaveVpn when there is a VNOC. */
 static void
 on_role_changed(void *ctx, uint32_t group, uint8_t old_roles, uint8_t new_roles)
 {
 	char addr[INET_ADDRSTRLEN];
 
 	ivgmpd_vnoc_role_changed(ctx, group, new_roles);
-	printf("ivgmpd: group %s: VPN role %s -> %s\n",
-	       inet_ntop(AF_INET, &group, addr, sizeof(addr)), roles_name(old_roles),
-	       roles_name(new_roles));
-	fflush(stdout);
+	ivgmpd_event("group %s: VPN role %s -> %s",
+		     inet_ntop(AF_INET, &group, addr, sizeof(addr)), ivgmpd_roles_name(old_roles),
+		     ivgmpd_roles_name(new_roles));
 }
 
 static void
 on_group_state_changed(void *ctx)
 {
+	IVGMP_LOG(DEBUG, group, "sources or announcements changed: rebuilding the snapshot");
 	((struct ivgmpd *)ctx)->state_dirty = true;
 }
 
@@ -160,6 +166,9 @@ igmp_frames_drain(struct ivgmpd *d)
 
 			v = igmp_msg_parse(ip, pkts[i]->data_len - pkts[i]->l2_len, &msg);
 			if (v != IGMP_OK) {
+				/* Workers rate-limit IGMP frames: this cannot flood. */
+				IVGMP_LOG(DEBUG, igmp, "IGMP frame refused: %s",
+					  igmp_verdict_name(v));
 				d->igmp_drops[v]++;
 			} else {
 				pinned_answer(d, &msg);
@@ -205,6 +214,27 @@ igmp_config_from(const struct conf *conf, struct igmp_config *cfg)
 	igmp_config_defaults(cfg);
 }
 
+/*
+ * How long a restarted site waits for IGMP to find its members again before
+ * it gives up the roles its previous run held at the VNOC: until its
+ * startup queries have all been answered, or, when another router is the
+ * querier (no lan-address), a whole Group Membership Interval (RFC 3376
+ * 8.4). Senders need no wait of their own: their next packet shows them.
+ */
+uint32_t
+ivgmpd_membership_adopt_hold_ms(const struct ivgmpd *d)
+{
+	struct igmp_config c;
+	uint64_t ms;
+
+	igmp_config_from(d->conf, &c);
+	if (c.my_addr != 0)
+		ms = (uint64_t)c.startup_count * c.startup_interval_ms + c.query_response_ms;
+	else
+		ms = (uint64_t)c.robustness * c.query_interval_ms + c.query_response_ms;
+	return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
 int
 ivgmpd_membership_create(struct ivgmpd *d)
 {
@@ -241,8 +271,10 @@ ivgmpd_membership_create(struct ivgmpd *d)
 			group_manager_input_set(d->groups, GROUP_INPUT_CONFIG, d->conf->pinned[i],
 					group_manager_roles(d->groups, d->conf->pinned[i]) |
 					GROUP_ROLE_SENDER, d->now_ms);
+	/* An event: how the device behaves on its LAN for the whole run
+	 * (test_device_sends_general_query reads it on stdout). */
 	if (d->conf->lan_addr == 0)
-		printf("ivgmpd: no lan-address: IGMP listens on the LAN but never queries\n");
+		ivgmpd_event("no lan-address: IGMP listens on the LAN but never queries");
 	else
 		igmp_router_start(d->igmp, d->now_ms);
 	return 0;
@@ -270,7 +302,7 @@ ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms)
 	if (d->state_dirty) {
 		d->state_dirty = false;
 		if (ivgmpd_state_publish(d) < 0)
-			fprintf(stderr, "ivgmpd: out of memory building the forwarding state; "
-				"keeping the previous one\n");
+			IVGMP_LOG(ERR, group, "out of memory building the forwarding state; "
+				  "keeping the previous one");
 	}
 }

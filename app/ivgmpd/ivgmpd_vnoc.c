@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_telemetry.h>
-
 #include "ivgmpd.h"
 
 static void
@@ -19,13 +17,12 @@ on_view_changed(void *ctx, const struct vnoc_view *view)
 	struct ivgmpd *d = ctx;
 
 	if (ivgmpd_vnoc_view_apply(d, view) < 0)
-		fprintf(stderr, "ivgmpd: VNOC view %llu not applied (out of memory); "
-			"keeping the previous one\n", (unsigned long long)view->version);
+		IVGMP_LOG(ERR, vnoc, "VNOC view %llu not applied (out of memory); "
+			  "keeping the previous one", (unsigned long long)view->version);
 	else
-		printf("ivgmpd: VNOC view %llu: %u group(s), %u SA(s), %u remote site(s)\n",
-		       (unsigned long long)view->version, view->n_groups, view->n_sas,
-		       d->vnoc.n_peers);
-	fflush(stdout);
+		ivgmpd_event("VNOC view %llu: %u group(s), %u SA(s), %u remote site(s)",
+			     (unsigned long long)view->version, view->n_groups, view->n_sas,
+			     d->vnoc.n_peers);
 }
 
 static void
@@ -34,13 +31,12 @@ on_denied(void *ctx, uint32_t group, uint8_t roles, const struct vnoc_fault_info
 	char addr[INET_ADDRSTRLEN];
 
 	(void)ctx;
-	printf("ivgmpd: VNOC refused %s%s%s for group %s: %s: %s\n",
-	       roles & VNOC_ROLE_RECEIVER ? "receive" : "",
-	       roles == (VNOC_ROLE_RECEIVER | VNOC_ROLE_SENDER) ? "+" : "",
-	       roles & VNOC_ROLE_SENDER ? "send" : "",
-	       inet_ntop(AF_INET, &group, addr, sizeof(addr)),
-	       vnoc_fault_name(fault->reason), fault->text);
-	fflush(stdout);
+	ivgmpd_event("VNOC refused %s%s%s for group %s: %s: %s",
+		     roles & VNOC_ROLE_RECEIVER ? "receive" : "",
+		     roles == (VNOC_ROLE_RECEIVER | VNOC_ROLE_SENDER) ? "+" : "",
+		     roles & VNOC_ROLE_SENDER ? "send" : "",
+		     inet_ntop(AF_INET, &group, addr, sizeof(addr)),
+		     vnoc_fault_name(fault->reason), fault->text);
 }
 
 static void
@@ -91,11 +87,16 @@ ivgmpd_vnoc_create(struct ivgmpd *d)
 	cfg.wan_addr = conf->wan_addr;
 	cfg.udp_encap = conf->udp_encap;
 	snprintf(cfg.software, sizeof(cfg.software), "ivgmpd %s", IVGMP_VERSION);
+	cfg.adopt_hold_ms = ivgmpd_membership_adopt_hold_ms(d);
 	d->vnoc_client = vnoc_client_create(&cfg, &ops, d, err, sizeof(err));
 	if (d->vnoc_client == NULL) {
-		fprintf(stderr, "ivgmpd: VNOC client: %s\n", err);
+		IVGMP_LOG(ERR, vnoc, "VNOC client: %s", err);
 		return -1;
 	}
+	d->vnoc_logged_state = VNOC_CLIENT_REGISTERING;
+	d->vnoc_logged_error[0] = '\0';
+	IVGMP_LOG(INFO, vnoc, "VNOC client for site %s: %u URL(s), first %s", cfg.site,
+		  cfg.n_urls, cfg.urls[0]);
 	/* Roles taken before the client existed (configured groups). */
 	group_manager_foreach(d->groups, roles_push, d);
 	return 0;
@@ -108,11 +109,40 @@ ivgmpd_vnoc_role_changed(struct ivgmpd *d, uint32_t group, uint8_t roles)
 		vnoc_client_set_roles(d->vnoc_client, group, roles, d->now_ms);
 }
 
+/* The client only reports through its status: log what changed since the
+ * last poll, once. A failure is a warning; the recovery says so. */
+static void
+status_log(struct ivgmpd *d)
+{
+	struct vnoc_client_status st;
+
+	vnoc_client_status(d->vnoc_client, &st);
+	if (st.last_error[0] && strcmp(st.last_error, d->vnoc_logged_error) != 0)
+		IVGMP_LOG(WARNING, vnoc, "VNOC: %s", st.last_error);
+	snprintf(d->vnoc_logged_error, sizeof(d->vnoc_logged_error), "%s", st.last_error);
+	if (st.state == d->vnoc_logged_state)
+		return;
+	/* A retry is routine (DEBUG); giving up on a URL and getting through are
+	 * what an operator follows (NOTICE). */
+	if (st.state == VNOC_CLIENT_BACKOFF)
+		IVGMP_LOG(NOTICE, vnoc, "VNOC client: %s -> backoff: next URL %s in %u ms",
+			  vnoc_client_state_name(d->vnoc_logged_state), st.url, st.backoff_ms);
+	else if (st.state == VNOC_CLIENT_READY)
+		IVGMP_LOG(NOTICE, vnoc, "VNOC client: registered at %s", st.url);
+	else
+		IVGMP_LOG(DEBUG, vnoc, "VNOC client: %s -> %s (%s)",
+			  vnoc_client_state_name(d->vnoc_logged_state),
+			  vnoc_client_state_name(st.state), st.url);
+	d->vnoc_logged_state = st.state;
+}
+
 void
 ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms)
 {
-	if (d->vnoc_client)
-		vnoc_client_poll(d->vnoc_client, now_ms);
+	if (d->vnoc_client == NULL)
+		return;
+	vnoc_client_poll(d->vnoc_client, now_ms);
+	status_log(d);
 }
 
 void
@@ -120,84 +150,4 @@ ivgmpd_vnoc_free(struct ivgmpd *d)
 {
 	vnoc_client_free(d->vnoc_client);
 	d->vnoc_client = NULL;
-}
-
-static const char *
-roles_text(uint8_t roles)
-{
-	static const char *const names[] = { "none", "receiver", "sender", "receiver+sender" };
-
-	return names[roles & 3];
-}
-
-struct vnoc_walk {
-	struct rte_tel_data *groups;
-	int error;
-};
-
-static bool
-telemetry_vnoc_group(void *arg, const struct vnoc_client_group_status *gs)
-{
-	struct vnoc_walk *walk = arg;
-	struct rte_tel_data *one = rte_tel_data_alloc();
-	char key[INET_ADDRSTRLEN], text[INET_ADDRSTRLEN];
-
-	if (one == NULL) {
-		walk->error = -ENOMEM;
-		return false;
-	}
-	rte_tel_data_start_dict(one);
-	rte_tel_data_add_dict_string(one, "group",
-				     inet_ntop(AF_INET, &gs->group, text, sizeof(text)));
-	rte_tel_data_add_dict_string(one, "desired", roles_text(gs->desired));
-	rte_tel_data_add_dict_string(one, "granted", roles_text(gs->granted));
-	rte_tel_data_add_dict_string(one, "denied", roles_text(gs->denied));
-	if (gs->denied) {
-		rte_tel_data_add_dict_string(one, "denied_reason", vnoc_fault_name(gs->denied_reason));
-		rte_tel_data_add_dict_string(one, "denied_text", gs->denied_text);
-	}
-	snprintf(key, sizeof(key), "%s", text);
-	for (char *c = key; *c; c++)
-		if (*c == '.')
-			*c = '_';
-	if (rte_tel_data_add_dict_container(walk->groups, key, one, 0) < 0) {
-		rte_tel_data_free(one);
-		walk->error = -EINVAL;
-	}
-	return true;
-}
-
-int
-ivgmpd_vnoc_telemetry(struct ivgmpd *d, struct rte_tel_data *data)
-{
-	struct vnoc_client_status st;
-	struct vnoc_walk walk = { 0 };
-
-	rte_tel_data_start_dict(data);
-	if (d->vnoc_client == NULL) {
-		rte_tel_data_add_dict_string(data, "state", "disabled (no vnoc-url)");
-		return 0;
-	}
-	walk.groups = rte_tel_data_alloc();
-	if (walk.groups == NULL)
-		return -ENOMEM;
-	rte_tel_data_start_dict(walk.groups);
-	vnoc_client_status(d->vnoc_client, &st);
-	rte_tel_data_add_dict_string(data, "state", vnoc_client_state_name(st.state));
-	rte_tel_data_add_dict_string(data, "url", st.url);
-	rte_tel_data_add_dict_u64(data, "view_version", st.version);
-	rte_tel_data_add_dict_u64(data, "remote_sites", d->vnoc.n_peers);
-	rte_tel_data_add_dict_u64(data, "sas", d->vnoc.n_sas);
-	rte_tel_data_add_dict_u64(data, "outstanding", st.outstanding);
-	rte_tel_data_add_dict_u64(data, "backoff_ms", st.backoff_ms);
-	rte_tel_data_add_dict_string(data, "last_error", st.last_error);
-	for (int i = 0; i < VNOC_CLIENT_CTR_MAX; i++)
-		rte_tel_data_add_dict_u64(data, vnoc_client_counter_name((enum vnoc_client_counter)i),
-					  st.counters[i]);
-	vnoc_client_foreach_group(d->vnoc_client, telemetry_vnoc_group, &walk);
-	if (rte_tel_data_add_dict_container(data, "groups", walk.groups, 0) < 0) {
-		rte_tel_data_free(walk.groups);
-		return -EINVAL;
-	}
-	return walk.error;
 }

@@ -86,6 +86,7 @@ enum vnocd_sql {
 	VNOCD_SQL_GROUPS_ALL,
 	VNOCD_SQL_PAIR_NEEDED,
 	VNOCD_SQL_SA_CURRENT_EXISTS,
+	VNOCD_SQL_SA_CURRENT_FROM,      /* current SAs sent by ?1 */
 	VNOCD_SQL_SA_SPI_TAKEN,
 	VNOCD_SQL_SA_INSERT,
 	VNOCD_SQL_SA_DELETE_PAIR,
@@ -299,6 +300,10 @@ int vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int6
 int vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed);
 /* The next time vnocd_keys_run has work (Unix time), INT64_MAX if none. */
 int64_t vnocd_keys_next_event(struct vnocd *d);
+/* Inside a transaction: new outbound SAs for a site that lost its sequence
+ * numbers (RegisterSite freshStart); adds the sites whose view changed. */
+int vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
+			      struct vnocd_siteset *changed);
 int vnocd_keys_random(void *buf, size_t len);
 
 /* Inside a transaction: a new global version, given to every site in set

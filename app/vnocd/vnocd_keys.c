@@ -129,7 +129,8 @@ struct keys_row {
 };
 
 static int
-keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, struct keys_row **rows, size_t *n)
+keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, const char *site,
+	  struct keys_row **rows, size_t *n)
 {
 	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
 	size_t cap = 0;
@@ -137,7 +138,10 @@ keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, struct keys_row **row
 
 	*rows = NULL;
 	*n = 0;
-	sqlite3_bind_int64(s, 1, now);
+	if (site != NULL)
+		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, now);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct keys_row *r;
 		int cols = sqlite3_column_count(s);
@@ -185,7 +189,7 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 	size_t n;
 
 	/* Replace at 80 % of life. */
-	if (keys_rows(d, VNOCD_SQL_SA_REKEY_DUE, now, &rows, &n) < 0)
+	if (keys_rows(d, VNOCD_SQL_SA_REKEY_DUE, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct keys_row *r = &rows[i];
@@ -204,7 +208,7 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 	free(rows);
 
 	/* Replacements become the sender's. */
-	if (keys_rows(d, VNOCD_SQL_SA_ACTIVATE_DUE, now, &rows, &n) < 0)
+	if (keys_rows(d, VNOCD_SQL_SA_ACTIVATE_DUE, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (keys_by_id(d, VNOCD_SQL_SA_ACTIVATE, rows[i].id) < 0 ||
@@ -216,7 +220,7 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 	free(rows);
 
 	/* Expired SAs leave the views. */
-	if (keys_rows(d, VNOCD_SQL_SA_EXPIRED, now, &rows, &n) < 0)
+	if (keys_rows(d, VNOCD_SQL_SA_EXPIRED, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (keys_by_id(d, VNOCD_SQL_SA_DELETE, rows[i].id) < 0 ||
@@ -225,6 +229,42 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 			free(rows);
 			return -1;
 		}
+	}
+	free(rows);
+	return 0;
+}
+
+/*
+ * A site that starts afresh has lost its ESP sequence numbers: sending
+ * again from 1 on a key it used before would repeat AES-GCM IVs (RFC 4106
+ * section 3: the IV must never repeat under a key). So each of its current
+ * outbound SAs is superseded and replaced by a new one that is the
+ * sender's at once; the old ones stay in the receivers' views until they
+ * expire, which costs nothing since nobody sends on them any more. The
+ * receivers install the new SAs from their next view (WatchUpdates answers
+ * within a round trip), so a restarted sender may lose its first packets,
+ * never its keys' secrecy.
+ */
+int
+vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
+			  struct vnocd_siteset *changed)
+{
+	struct keys_row *rows;
+	size_t n;
+
+	if (keys_rows(d, VNOCD_SQL_SA_CURRENT_FROM, now, site, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct keys_row *r = &rows[i];
+
+		if (keys_by_id(d, VNOCD_SQL_SA_SUPERSEDE, r->id) < 0 ||
+		    keys_sa_insert(d, r->from, r->to, now, now) < 0 ||
+		    vnocd_siteset_add(changed, r->to) < 0 ||
+		    vnocd_siteset_add(changed, r->from) < 0) {
+			free(rows);
+			return -1;
+		}
+		vnocd_log("rekey %s -> %s: the sender started afresh", r->from, r->to);
 	}
 	free(rows);
 	return 0;

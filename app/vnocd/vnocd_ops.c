@@ -139,6 +139,9 @@ ops_register(struct ops_ctx *c, const struct vnoc_register_req *req,
 			if (rc != SQLITE_DONE || vnocd_siteset_add(&c->changed, req->site) < 0)
 				return ops_store_fault(c);
 		}
+		if (req->fresh_start &&
+		    vnocd_keys_renew_outbound(c->d, req->site, c->now, &c->changed) < 0)
+			return ops_store_fault(c);
 	}
 	f = ops_bump(c);
 	if (f != VNOC_FAULT_NONE)
@@ -149,7 +152,7 @@ ops_register(struct ops_ctx *c, const struct vnoc_register_req *req,
 	if (f == VNOC_FAULT_NONE)
 		vnocd_log("register %s wan %s%s software \"%s\" (%s, version %llu)", req->site,
 			  vnocd_ip_str(req->wan_addr, wan), req->udp_encap ? " udp-encap" : "",
-			  req->software, rc > 0 ? "new" : "again",
+			  req->software, rc > 0 ? "new" : req->fresh_start ? "restarted" : "again",
 			  (unsigned long long)resp->view.version);
 	return f;
 }

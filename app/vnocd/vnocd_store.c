@@ -116,6 +116,9 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 		" WHERE a.site = ?1 AND (a.roles & 2) != 0 AND (b.roles & 1) != 0 LIMIT 1",
 	[VNOCD_SQL_SA_CURRENT_EXISTS] =
 		"SELECT 1 FROM sas WHERE from_site = ?1 AND to_site = ?2 AND superseded = 0 LIMIT 1",
+	[VNOCD_SQL_SA_CURRENT_FROM] =
+		"SELECT id, from_site, to_site FROM sas WHERE from_site = ?1 AND superseded = 0"
+		" ORDER BY id",
 	[VNOCD_SQL_SA_SPI_TAKEN] = "SELECT 1 FROM sas WHERE to_site = ?1 AND spi = ?2",
 	[VNOCD_SQL_SA_INSERT] =
 		"INSERT INTO sas (from_site, to_site, spi, aead, key, salt, esn, created,"

@@ -119,6 +119,11 @@ struct vnoc_register_req {
 	uint32_t wan_addr;
 	bool udp_encap;                 /* the site is behind NAT */
 	char software[64];
+	/* The first RegisterSite of this process: it keeps nothing from an
+	 * earlier registration, ESP sequence numbers included, so the VNOC
+	 * must give it fresh outbound SAs (an AES-GCM IV never repeats under
+	 * a key). Optional on the wire; absent = false. */
+	bool fresh_start;
 };
 
 struct vnoc_register_resp {

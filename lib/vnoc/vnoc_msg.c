@@ -4,7 +4,7 @@
  * request and <OpResponse> for its answer, in namespace VNOC_NS. The site
  * operations:
  *
- *   <RegisterSite><site/><wanAddress/><udpEncap/><software/></RegisterSite>
+ *   <RegisterSite><site/><wanAddress/><udpEncap/><software/><freshStart/>?</RegisterSite>
  *   <RegisterSiteResponse><heartbeatSeconds/><watchTimeoutSeconds/><view/>
  *   <JoinVpn|LeaveVpn><site/><group/><roles/></...>
  *   <JoinVpnResponse|LeaveVpnResponse><roles/><version/></...>
@@ -48,6 +48,7 @@ request_write(struct soap_writer *w, xmlNodePtr el, const struct vnoc_msg *msg)
 		soap_write_ipv4(w, el, "wanAddress", reg->wan_addr);
 		soap_write_bool(w, el, "udpEncap", reg->udp_encap);
 		soap_write_text(w, el, "software", reg->software);
+		soap_write_bool(w, el, "freshStart", reg->fresh_start);
 		break;
 	case VNOC_OP_JOIN_VPN:
 	case VNOC_OP_LEAVE_VPN:
@@ -95,6 +96,10 @@ request_read(struct soap_reader *r, struct vnoc_msg *msg)
 		    vnoc_read_unicast(r, "wanAddress", &reg->wan_addr) < 0 ||
 		    soap_read_bool(r, "udpEncap", &reg->udp_encap) < 0 ||
 		    soap_read_text(r, "software", reg->software, sizeof(reg->software)) < 0)
+			return -1;
+		reg->fresh_start = false;
+		if (soap_reader_at(r, "freshStart") &&
+		    soap_read_bool(r, "freshStart", &reg->fresh_start) < 0)
 			return -1;
 		break;
 	case VNOC_OP_JOIN_VPN:

@@ -7,6 +7,8 @@
  *                                                                 version is not the one
  *                                                                 applied; reset backoff;
  *                                                                 re-join every desired role;
+ *                                                                 adopt the roles the view
+ *                                                                 gives the site;
  *                                                                 start WatchUpdates
  *   READY        WatchUpdates answered               READY        view newer: view_changed;
  *                                                                 re-issue the watch
@@ -65,6 +67,7 @@ vnoc_client_config_defaults(struct vnoc_client_config *cfg)
 	cfg->backoff_max_ms = 60000;
 	cfg->backoff_jitter_pct = 20;
 	cfg->denial_hold_ms = 10 * 60 * 1000;
+	cfg->adopt_hold_ms = 30 * 1000;
 	cfg->max_groups = VNOC_MAX_GROUPS;
 	cfg->max_membership_inflight = 8;
 	cfg->max_response_bytes = 64u << 20;
@@ -225,6 +228,9 @@ client_register_start(struct vnoc_client *c)
 	r->wan_addr = c->cfg.wan_addr;
 	r->udp_encap = c->cfg.udp_encap;
 	strcpy(r->software, c->cfg.software);
+	/* Until one RegisterSite is accepted, this process has sent nothing
+	 * the VNOC could have keyed. */
+	r->fresh_start = c->counters[VNOC_CLIENT_CTR_registrations] == 0;
 	if (vnoc_client_request_start(c, &msg, c->cfg.request_timeout_ms) == NULL) {
 		vnoc_client_fail(c, true, "RegisterSite could not be sent");
 		return;
@@ -299,6 +305,7 @@ client_registered(struct vnoc_client *c, const struct vnoc_register_resp *r)
 	c->next_heartbeat_ms = c->now_ms + (uint64_t)c->heartbeat_s * 1000;
 	c->watch_not_before_ms = 0;
 	client_view_offer(c, &r->view, true);
+	vnoc_client_group_adopt(c, &r->view);
 	/* Joins are idempotent at the VNOC: ask again for every role held or
 	 * wished, whatever the VNOC remembered of the previous session. */
 	vnoc_client_group_resync(c);
@@ -456,7 +463,8 @@ vnoc_client_poll(struct vnoc_client *c, uint64_t now_ms)
 			client_heartbeat_start(c);
 		}
 		if (c->state == VNOC_CLIENT_READY &&
-		    (c->groups_dirty || now_ms >= c->next_denial_expiry_ms))
+		    (c->groups_dirty || now_ms >= c->next_denial_expiry_ms ||
+		     (c->adopt_pending && now_ms >= c->adopt_until_ms)))
 			vnoc_client_group_schedule(c);
 		break;
 	}

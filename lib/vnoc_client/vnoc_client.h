@@ -66,6 +66,11 @@ struct vnoc_client_config {
 	uint8_t backoff_jitter_pct;     /* each delay drawn within +-this % */
 	uint32_t denial_hold_ms;        /* a refused join is retried after this
 					 * (or when the desired roles change) */
+	uint32_t adopt_hold_ms;         /* roles a registration's view says the
+					 * site holds but the owner has not asked
+					 * for (a previous run's) are given up this
+					 * long after it, unless asked for meanwhile:
+					 * time for IGMP to find the members again */
 	uint32_t max_groups;            /* groups with state here */
 	uint32_t max_membership_inflight; /* JoinVpn/LeaveVpn in flight at once */
 	uint32_t max_response_bytes;    /* a larger answer is a failure */
@@ -75,7 +80,7 @@ struct vnoc_client_config {
 
 /* Defaults: no URL; 3 s connect, 10 s request, 30 s watch (+10 s slack),
  * 30 s heartbeat, backoff 500 ms doubling to 60 s +-20 %, 10 min denial
- * hold, 4096 groups, 8 membership requests in flight, 64 MiB answers. */
+ * hold, 30 s adopt hold, 4096 groups, 8 membership requests in flight, 64 MiB answers. */
 void vnoc_client_config_defaults(struct vnoc_client_config *cfg);
 
 /* What the site's data path counted, for Heartbeat (VNOC accounting). */
@@ -156,6 +161,9 @@ struct vnoc_client_group_status {
 	uint32_t group;
 	uint8_t desired;                /* the group manager's wish */
 	uint8_t granted;                /* what the VNOC confirmed */
+	uint8_t adopted;                /* granted, not desired, found in a
+					 * registration's view: left when the
+					 * adopt hold ends */
 	uint8_t in_flight;              /* roles of the JoinVpn/LeaveVpn in flight */
 	bool in_flight_join;            /* ... and which of the two */
 	uint8_t denied;                 /* roles refused, not asked again before
@@ -187,8 +195,9 @@ void vnoc_client_poll(struct vnoc_client *c, uint64_t now_ms);
  * lost LeaveVpn, one request per group at a time; a change while one is in
  * flight is sent after it. A JoinVpn answer's roles are read as roles the
  * site holds in the group. Sent once the client is READY; after every
- * (re-)registration all desired roles are joined again. Returns 0, or -1
- * when max_groups is reached. */
+ * (re-)registration all desired roles are joined again, and roles the VNOC
+ * lists for the site that are not desired are left after adopt_hold_ms.
+ * Returns 0, or -1 when max_groups is reached. */
 int vnoc_client_set_roles(struct vnoc_client *c, uint32_t group, uint8_t roles,
 			  uint64_t now_ms);
 

@@ -7,7 +7,7 @@
  *   event                         actions
  *   desired changes               forget a denial; mark the group due
  *   group due, nothing in flight  join  = (desired & ~granted | resync) & ~denied
- *                                 leave = granted & ~desired
+ *                                 leave = granted & ~desired & ~adopted
  *                                 JoinVpn(one role of join: receiver first)
  *                                 if any, else LeaveVpn(leave)
  *   JoinVpn answered (roles R)    granted |= R; roles asked but not in R are
@@ -16,10 +16,20 @@
  *                                 denial_hold_ms passes; denied() once
  *   LeaveVpn answered or refused  granted &= ~roles left (the VNOC does not
  *                                 count them any more either way)
- *   (re-)registered               resync = desired: join again
+ *   (re-)registered               resync = desired: join again; every role
+ *                                 the view lists for this site is granted,
+ *                                 and adopted when not desired
+ *   adopt hold over               adopted = 0 (so such roles are left)
  *
  * One request per group at a time, so changes made while one is in flight
  * coalesce into the difference sent after it.
+ *
+ * Adoption is how a restarted site gives up what its previous run held:
+ * the new run starts with nothing desired and nothing granted, while the
+ * VNOC still counts the old roles, and would go on sending copies to a
+ * site whose receivers left while it was down. The registration's view
+ * says what the VNOC holds; whatever of it IGMP and source discovery have
+ * not asked for again within the adopt hold is left.
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +63,8 @@ vnoc_client_set_roles(struct vnoc_client *c, uint32_t group, uint8_t roles, uint
 		memset(g, 0, sizeof(*g));
 		g->group = group;
 	}
+	/* Asked for again: no longer a previous run's leftover. */
+	g->adopted &= (uint8_t)~roles;
 	if (g->desired == roles)
 		return 0;
 	g->desired = roles;
@@ -70,6 +82,43 @@ vnoc_client_group_resync(struct vnoc_client *c)
 {
 	for (uint32_t i = 0; i < c->n_groups; i++)
 		c->groups[i].resync = c->groups[i].desired;
+	c->groups_dirty = true;
+}
+
+void
+vnoc_client_group_adopt(struct vnoc_client *c, const struct vnoc_view *view)
+{
+	bool any = false;
+
+	for (uint32_t i = 0; i < c->n_groups; i++)
+		c->groups[i].adopted = 0;
+	for (uint32_t i = 0; i < view->n_groups; i++) {
+		const struct vnoc_group *vg = &view->groups[i];
+
+		for (uint16_t j = 0; j < vg->n_members; j++) {
+			const struct vnoc_member *m = &vg->members[j];
+			uint8_t roles = m->roles & (VNOC_ROLE_RECEIVER | VNOC_ROLE_SENDER);
+			struct vnoc_client_group *g;
+
+			if (strcmp(m->site, c->cfg.site) != 0 || roles == 0)
+				continue;
+			g = group_find(c, vg->group);
+			if (g == NULL) {
+				if (c->n_groups == c->cfg.max_groups) {
+					c->counters[VNOC_CLIENT_CTR_group_limit_hit]++;
+					continue;
+				}
+				g = &c->groups[c->n_groups++];
+				memset(g, 0, sizeof(*g));
+				g->group = vg->group;
+			}
+			g->granted |= roles;
+			g->adopted = (uint8_t)(roles & ~g->desired);
+			any |= g->adopted != 0;
+		}
+	}
+	c->adopt_until_ms = c->now_ms + c->cfg.adopt_hold_ms;
+	c->adopt_pending = any;
 	c->groups_dirty = true;
 }
 
@@ -110,6 +159,10 @@ vnoc_client_group_schedule(struct vnoc_client *c)
 {
 	uint64_t now = c->now_ms;
 	uint64_t next_expiry = UINT64_MAX;
+	bool adopt_over = c->adopt_pending && now >= c->adopt_until_ms;
+
+	if (adopt_over)
+		c->adopt_pending = false;
 
 	for (uint32_t i = 0; i < c->n_groups; i++) {
 		struct vnoc_client_group *g = &c->groups[i];
@@ -121,11 +174,13 @@ vnoc_client_group_schedule(struct vnoc_client *c)
 		}
 		if (g->denied && g->denied_until_ms < next_expiry)
 			next_expiry = g->denied_until_ms;
+		if (adopt_over)
+			g->adopted = 0;
 		if (g->in_flight)
 			continue;
 
 		uint8_t join = (uint8_t)(((g->desired & ~g->granted) | g->resync) & ~g->denied);
-		uint8_t leave = (uint8_t)(g->granted & ~g->desired);
+		uint8_t leave = (uint8_t)(g->granted & ~g->desired & ~g->adopted);
 
 		if (join || leave) {
 			/* At the bound, the next answer marks the groups due
@@ -143,7 +198,7 @@ vnoc_client_group_schedule(struct vnoc_client *c)
 			continue;
 		}
 		g->resync = 0;
-		if (g->desired == 0 && g->granted == 0 && g->denied == 0) {
+		if (g->desired == 0 && g->granted == 0 && g->denied == 0 && g->adopted == 0) {
 			c->groups[i] = c->groups[--c->n_groups];
 			i--;
 		}
@@ -221,6 +276,7 @@ vnoc_client_foreach_group(const struct vnoc_client *c,
 			.group = g->group,
 			.desired = g->desired,
 			.granted = g->granted,
+			.adopted = g->adopted,
 			.in_flight = g->in_flight,
 			.in_flight_join = g->in_flight_join,
 			.denied = g->denied,

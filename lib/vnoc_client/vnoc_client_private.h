@@ -68,6 +68,9 @@ struct vnoc_client_group {
 	uint8_t resync;         /* roles to join again though granted: after a
 				 * (re-)registration the VNOC's memory of this
 				 * site is not trusted */
+	uint8_t adopted;        /* held by the VNOC, not desired, found in a
+				 * registration's view: not left before
+				 * adopt_until_ms */
 	uint8_t in_flight;
 	bool in_flight_join;
 	uint8_t denied;
@@ -109,6 +112,8 @@ struct vnoc_client {
 	uint32_t n_groups;
 	bool groups_dirty;              /* something may be due: scan */
 	uint64_t next_denial_expiry_ms; /* UINT64_MAX: none */
+	uint64_t adopt_until_ms;        /* adopted roles are kept until then */
+	bool adopt_pending;             /* the adopt hold has not been acted on */
 
 	char last_error[VNOC_CLIENT_ERROR_MAX];
 	uint64_t counters[VNOC_CLIENT_CTR_MAX];
@@ -133,6 +138,7 @@ enum vnoc_client_outcome {
 /* vnoc_client_group.c */
 void vnoc_client_group_schedule(struct vnoc_client *c);
 void vnoc_client_group_resync(struct vnoc_client *c);
+void vnoc_client_group_adopt(struct vnoc_client *c, const struct vnoc_view *view);
 void vnoc_client_group_forget_in_flight(struct vnoc_client *c);
 void vnoc_client_group_done(struct vnoc_client *c, const struct vnoc_client_request *req,
 			    enum vnoc_client_outcome outcome, const struct vnoc_msg *msg,

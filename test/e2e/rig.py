@@ -52,7 +52,9 @@ STALE_NAME = re.compile(r"^ivgmp-e(\d+)-")
 
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
-IP_ADD_SOURCE_MEMBERSHIP = 39   # linux/in.h
+IP_BLOCK_SOURCE = 38            # linux/in.h
+IP_UNBLOCK_SOURCE = 37
+IP_ADD_SOURCE_MEMBERSHIP = 39
 IP_DROP_SOURCE_MEMBERSHIP = 40
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -388,7 +390,9 @@ class Telemetry:
                 if not raw:
                     raise ConnectionError("telemetry closed the connection")
                 reply = json.loads(raw.decode())
-                return reply.get(command, reply) if isinstance(reply, dict) else reply
+                # "/ivgmp/group,239.1.1.1" is answered as {"/ivgmp/group": ...}.
+                key = command.split(",", 1)[0]
+                return reply.get(key, reply) if isinstance(reply, dict) else reply
             except (OSError, ConnectionError, json.JSONDecodeError):
                 self.close()
                 if attempt:
@@ -459,11 +463,17 @@ class Ivgmpd:
         self.lines: List[tuple] = []
         self._lock = threading.Lock()
         self._reader: Optional[threading.Thread] = None
+        self.started_at = 0.0          # monotonic time of the last start()
+        self.starts = 0
         rig.daemons.append(self)
 
     def command(self) -> List[str]:
+        # "0,1": lcores pinned to those CPUs (-l); "0@(0,1),1@(0,1)": lcore to
+        # CPU-set mapping (--lcores), e.g. to let the kernel spread the busy
+        # workers of several sites over the CPUs.
+        lcores = ["--lcores", self.lcores] if "@" in self.lcores else ["-l", self.lcores]
         cmd = [self.binary, "--no-huge", "-m", "1024", "--no-pci", "--file-prefix", self.prefix,
-               "-l", self.lcores, "--log-level=warning"]
+               "--log-level=warning"] + lcores
         for v in self.vdevs:
             cmd += ["--vdev", v]
         return cmd + ["--", "--config", self.config_path, "--workers", str(self.workers)]
@@ -474,7 +484,8 @@ class Ivgmpd:
 
     def _read_output(self) -> None:
         # Each line with the time it arrived: role changes are events to time.
-        with open(self.log_path, "w") as log:
+        # A restarted ivgmpd appends to the same log.
+        with open(self.log_path, "a") as log:
             for line in self.proc.stdout:
                 now = time.monotonic()
                 with self._lock:
@@ -489,9 +500,11 @@ class Ivgmpd:
         start = time.monotonic()
         self.proc = self.ns.spawn(self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1)
+        self.started_at = start
+        self.starts += 1
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
-        ready, waited = wait_until(lambda: "ivgmpd: ready" in self.log() or
+        ready, waited = wait_until(lambda: self.lines_since(start, "ivgmpd: ready") or
                                    self.proc.poll() is not None, timeout, 0.05)
         if self.proc.poll() is not None or not ready:
             time.sleep(0.1)
@@ -500,6 +513,19 @@ class Ivgmpd:
                               self.log()))
         self.telemetry.connect()
         return time.monotonic() - start
+
+    def restart(self, pause: float = 0.0) -> float:
+        """stop() (SIGTERM), wait pause seconds, start() again with the same
+        configuration, namespace and ports; returns the seconds start took."""
+        self.stop()
+        if pause:
+            time.sleep(pause)
+        return self.start()
+
+    def lines_since(self, after: float, prefix: str = "") -> List[tuple]:
+        """[(monotonic time, line)] logged at or after after, starting with prefix."""
+        with self._lock:
+            return [(t, l) for t, l in self.lines if t >= after and l.startswith(prefix)]
 
     ROLE_LINE = re.compile(r"^ivgmpd: group (\S+): VPN role (\S+) -> (\S+)")
 
@@ -549,7 +575,68 @@ class Ivgmpd:
         return by_address(self.query("/ivgmp/sources"))
 
     def stats(self) -> dict:
+        """/ivgmp/stats as it comes: the counters, and in newer ivgmpd also
+        tables ("ports", "drops")."""
         return self.query("/ivgmp/stats")
+
+    def counters(self) -> Dict[str, int]:
+        """The plain counters of /ivgmp/stats (names to numbers)."""
+        return {k: v for k, v in (self.stats() or {}).items() if isinstance(v, (int, float))}
+
+    def ports(self) -> Optional[dict]:
+        """Per-port counters ({"lan": {...}, "wan": {...}}) from /ivgmp/stats,
+        or None when this ivgmpd does not report them."""
+        value = (self.stats() or {}).get("ports")
+        return value if isinstance(value, dict) else None
+
+    def commands(self) -> List[str]:
+        """The telemetry commands this ivgmpd registered ("/")."""
+        return list(self.query("/") or [])
+
+    def optional(self, command: str):
+        """A command this ivgmpd may not have (yet): None when DPDK answers
+        it as unknown (a null value), else the reply's value."""
+        name = command.split(",", 1)[0]
+        if name not in self.commands():
+            return None
+        return self.query(command)
+
+    def vnoc(self) -> dict:
+        """/ivgmp/vnoc: the VNOC client's state, view_version, remote_sites,
+        sas, counters (registrations, joins, leaves, denials, ...), and
+        "groups" by dotted group address: desired, granted and denied roles
+        ("none", "receiver", "sender", "receiver+sender"), denied_reason."""
+        reply = dict(self.query("/ivgmp/vnoc") or {})
+        reply["groups"] = by_address(reply.get("groups", {}))
+        return reply
+
+    def vnoc_group(self, group: str) -> dict:
+        """One group of /ivgmp/vnoc ({} when the client has none)."""
+        return self.vnoc()["groups"].get(group) or {}
+
+    def sas(self) -> Dict[int, dict]:
+        """/ivgmp/sa by SPI: direction ("in"/"out"), site, origin
+        ("config"/"vnoc"), packets, bytes, seq / highest_seq, drops."""
+        table = self.query("/ivgmp/sa") or {}
+        return {int(str(k), 16): v for k, v in table.items() if isinstance(v, dict)}
+
+    def sa_to(self, site: str, direction: str = "out") -> Dict[int, dict]:
+        """The SAs with one peer site in one direction, by SPI."""
+        return {spi: v for spi, v in self.sas().items()
+                if v.get("site") == site and v.get("direction") == direction}
+
+    # Being added to ivgmpd: None until this ivgmpd has them.
+    def info(self) -> Optional[dict]:
+        """/ivgmp/info, or None."""
+        return self.optional("/ivgmp/info")
+
+    def sites(self) -> Optional[dict]:
+        """/ivgmp/sites, or None."""
+        return self.optional("/ivgmp/sites")
+
+    def group(self, group: str) -> Optional[dict]:
+        """/ivgmp/group,<G>, or None."""
+        return self.optional("/ivgmp/group,%s" % group)
 
     def stop(self, timeout: float = 10) -> Optional[int]:
         """SIGTERM, as an operator would; returns the exit code. The exit
@@ -650,6 +737,13 @@ class Membership:
         # struct ip_mreq_source: multiaddr, interface, sourceaddr.
         opt = IP_ADD_SOURCE_MEMBERSHIP if join else IP_DROP_SOURCE_MEMBERSHIP
         return opt, _aton(self.group) + _aton(self.host.addr) + _aton(self.source)
+
+    def block(self, source: str) -> float:
+        """Exclude source from an any-source membership (IP_BLOCK_SOURCE:
+        the kernel reports BLOCK / TO_EX with it); returns the monotonic time."""
+        req = _aton(self.group) + _aton(self.host.addr) + _aton(source)
+        self.sock.setsockopt(socket.IPPROTO_IP, IP_BLOCK_SOURCE, req)
+        return time.monotonic()
 
     def leave(self) -> float:
         """Leave now; returns the monotonic time it was done."""

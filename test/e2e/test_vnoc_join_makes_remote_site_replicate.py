@@ -32,9 +32,6 @@ as soon as the VNOC has heard both, and stops when the receiver leaves.
      B receive (and, once A's sender went idle, a leave row A send).
 """
 
-import os
-import shutil
-import sys
 import time
 
 import rig as r
@@ -58,12 +55,11 @@ BUG_SA_TELEMETRY = ("/ivgmp/sa lists only the SAs of the configuration: telemetr
 
 
 def vnoc_group(dev, group):
-    groups = r.by_address(dev.query("/ivgmp/vnoc").get("groups", {}))
-    return groups.get(group) or {}
+    return dev.vnoc_group(group)
 
 
 def vnoc_summary(dev):
-    v = dev.query("/ivgmp/vnoc")
+    v = dev.vnoc()
     keys = ("state", "view_version", "remote_sites", "sas", "registrations", "joins", "leaves",
             "views_applied", "watch_answers", "transport_failures", "faults", "last_error")
     return {k: v.get(k) for k in keys}
@@ -71,10 +67,8 @@ def vnoc_summary(dev):
 
 def view_logged(dev, after, match=lambda line: True):
     """The time of the first "VNOC view" log line after after that matches."""
-    with dev._lock:
-        lines = list(dev.lines)
-    return next((t for t, line in lines if t >= after and line.startswith("ivgmpd: VNOC view")
-                 and match(line)), None)
+    return next((t for t, line in dev.lines_since(after, "ivgmpd: VNOC view") if match(line)),
+                None)
 
 
 def sa_table(dev):
@@ -86,78 +80,23 @@ def spi_of(key):
 
 
 def test(rig, chk, args):
-    vnocd_bin = vpn.vnocd_beside(args.ivgmpd)
-    if not os.path.exists(vnocd_bin):
-        raise r.RigError("no vnocd at %s" % vnocd_bin)
-    # libcurl in ivgmpd would honour a proxy from the environment.
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                "ALL_PROXY"):
-        os.environ.pop(var, None)
-
-    # ------------------------------------------------------------------ rig
     chk.section("topology")
-    vnoc = vpn.Vnoc(rig, vnocd_bin, POLICY)
-    chk.check(True, "vnocd check-policy: %s" % vnoc.check_policy())
-    a = r.LanSite(rig, args.ivgmpd, site="a", index=1, hosts=("h1",), v2_hosts=(), vpn=[],
-                  wan_address=WAN_A, extra=vnoc.site_lines("A"), lcores="0,1")
-    b = r.LanSite(rig, args.ivgmpd, site="b", index=2, hosts=("h1",), v2_hosts=(), vpn=[],
-                  wan_address=WAN_B, extra=vnoc.site_lines("B"), lcores="0,1")
-    mgmt_a = vnoc.attach("A", a.dev_ns, 1)
-    mgmt_b = vnoc.attach("B", b.dev_ns, 2)
-    wan_ns, wan_br = vpn.wan_join(rig, [a, b])
-    ah1, bh1 = a.hosts["h1"], b.hosts["h1"]
-    # A's sources have no route in B's host namespace: no reverse path filter.
-    bh1.ns.sysctl("net.ipv4.conf.all.rp_filter", 0)
-    bh1.ns.sysctl("net.ipv4.conf.%s.rp_filter" % bh1.ifname, 0)
-    rig.settle()
-    a_lan_mac = vpn.ifmac(a.dev_ns, a.dev_lan_if)
-    b_lan_mac = vpn.ifmac(b.dev_ns, b.dev_lan_if)
-    a_wan_mac = vpn.ifmac(a.dev_ns, a.dev_wan_if)
-    b_wan_mac = vpn.ifmac(b.dev_ns, b.dev_wan_if)
-    print("  vnoc: %s in %s, management bridge %s; A mgmt %s, B mgmt %s"
-          % (vnoc.url, vnoc.ns, vnoc.bridge_if, mgmt_a, mgmt_b))
-    print("  wan: bridge %s in %s; A %s (port MAC %s), B %s (port MAC %s); next hop MAC "
-          "02:00:00:00:00:fe (owned by nobody: flooded)"
-          % (wan_br, wan_ns, WAN_A, a_wan_mac, WAN_B, b_wan_mac))
-    cap_a = a.capture(name="lan-a", filter="igmp or udp port %d" % PORT)
-    cap_b = b.capture(name="lan-b", filter="igmp or udp port %d" % PORT)
-    cap_wan = r.Capture(rig, wan_ns, wan_br, "wan", "ip").start()
-    took = vnoc.start()
-    chk.measured("vnocd listening after", took, "s")
-    a.start()
-    b.start()
-
-    def both_ready():
-        return all(vnoc_summary(s.device)["state"] == "ready" and
-                   vnoc_summary(s.device)["view_version"] is not None for s in (a, b))
-    ok, took = r.wait_until(both_ready, 15, 0.1)
-    chk.measured("both sites registered with the VNOC (TLS) after", took, "s")
-    chk.check(bool(ok), "A and B registered (/ivgmp/vnoc state ready)",
-              "A %s, B %s" % (vnoc_summary(a.device), vnoc_summary(b.device)))
-    if not ok:
-        print(vnoc.log()[-3000:])
-        return
-    sites = vnoc.sql("SELECT id, wan FROM sites ORDER BY id")
-    chk.equal([s[0] for s in sites], ["A", "B"], "sites registered at vnocd (CN of the "
-              "client certificates)")
-    listener = vpn.Listener(bh1, G, PORT)
-    copies = vpn.CounterWatch(a.device, "esp_out_copies")
-    stream = None
-    try:
-        stream = scenario(rig, chk, vnoc, a, b, ah1, bh1, listener, copies, cap_a, cap_b,
-                          cap_wan, a_lan_mac, b_lan_mac, a_wan_mac)
-    finally:
-        if stream is not None:
-            stream.stop()
-        listener.stop()
-        copies.stop()
-        if chk.failures:
-            print("  --- vnocd log (last lines)")
-            print("\n".join("    " + l for l in vnoc.log().splitlines()[-40:]))
+    with vpn.VpnRig(rig, chk, args, sites=("A", "B"), policy=POLICY,
+                    lan_filter="igmp or udp port %d" % PORT, wan_filter="ip") as vr:
+        a, b = vr.sites
+        chk.equal((a.wan_address, b.wan_address), (WAN_A, WAN_B), "WAN addresses of A and B")
+        sites = vr.vnoc.sql("SELECT id, wan FROM sites ORDER BY id")
+        chk.equal([s[0] for s in sites], ["A", "B"], "sites registered at vnocd (CN of the "
+                  "client certificates)")
+        listener = vr.listen(b.host(), G, PORT)
+        copies = vr.watch(a.device, "esp_out_copies")
+        scenario(vr, chk, a, b, listener, copies)
 
 
-def scenario(rig, chk, vnoc, a, b, ah1, bh1, listener, copies, cap_a, cap_b, cap_wan,
-             a_lan_mac, b_lan_mac, a_wan_mac):
+def scenario(vr, chk, a, b, listener, copies):
+    vnoc, ah1, bh1 = vr.vnoc, a.host(), b.host()
+    cap_a, cap_b, cap_wan = a.cap, b.cap, vr.cap_wan
+    a_lan_mac, b_lan_mac = a.lan_mac, b.lan_mac
     # ------------------------------------------------------------------ 1
     chk.section("1. B's host joins %s: JoinVpn receive, granted" % G)
     membership = bh1.join(G)
@@ -171,19 +110,19 @@ def scenario(rig, chk, vnoc, a, b, ah1, bh1, listener, copies, cap_a, cap_b, cap
     chk.check(bool(ok), "B's /ivgmp/vnoc: %s granted receiver" % G,
               "got %s" % vnoc_group(b.device, G))
     if not ok:
-        return None
+        return
 
     # ------------------------------------------------------------------ 2
     chk.section("2. A's host sends to %s at %.0f/s: B's host gets it through the VNOC's VPN"
                 % (G, RATE))
-    stream = vpn.Stream(ah1, G, PORT, RATE).start()
+    stream = vr.stream(ah1, G, PORT, RATE)
     got_first, took = r.wait_until(lambda: listener.snapshot(), 10)
     if not got_first:
         chk.check(False, "B's host receives A's stream within 10 s",
                   "A %s; A's /ivgmp/vnoc %s; A stats %s"
                   % (vnoc_group(a.device, G), vnoc_summary(a.device),
-                     {k: v for k, v in a.device.stats().items() if v and "busy" not in k}))
-        return stream
+                     {k: v for k, v in a.device.counters().items() if v and "busy" not in k}))
+        return
     t_first_sent = stream.first_time()
     t_first_rx = got_first[0][0]
     a_sender = a.device.wait_role(G, "sender", t_first_sent - 0.5, 1)
@@ -287,7 +226,7 @@ def scenario(rig, chk, vnoc, a, b, ah1, bh1, listener, copies, cap_a, cap_b, cap
               "wan_drop_not_for_us"):
         chk.equal(b_stats1.get(k), 0, "B's %s" % k)
     print("    A /ivgmp/vnoc after the leave: %s" % vnoc_summary(a.device))
-    stats_a = a.device.stats()
+    stats_a = a.device.counters()
     print("    A stats: %s" % ", ".join("%s %d" % kv for kv in stats_a.items()
                                        if kv[1] and "busy" not in kv[0]))
 
@@ -318,8 +257,13 @@ def scenario(rig, chk, vnoc, a, b, ah1, bh1, listener, copies, cap_a, cap_b, cap
     chk.measured("datagrams A's host sent", sent_total)
     chk.check(vnoc.proc.poll() is None, "vnocd still running")
     for s in (a, b):
-        chk.check(s.device.running(), "ivgmpd %s still running" % s.site)
-    return None
+        chk.check(s.device.running(), "ivgmpd %s still running" % s.id)
+    got = listener.snapshot()
+    vpn.scenario_line("A sent %d, B received %d (seq %s..%s, until its leave), join latency "
+                      "%.2f s, A's copies to B stopped %s s after B's leave"
+                      % (sent_total, len(got), vpn.payload_seq(got[0][3]) if got else "-",
+                         vpn.payload_seq(got[-1][3]) if got else "-", t_first_rx - t_join,
+                         "-" if stop_after is None else "%.2f" % stop_after))
 
 
 def check_delivery(chk, stream, listener, t_first_rx):
@@ -472,16 +416,5 @@ def check_lans(chk, stream, cap_a, cap_b, a_lan_mac, b_lan_mac):
     chk.measured("TTL on B's LAN (A's host sent 8)", ttls)
 
 
-def tools_missing():
-    for tool in ("openssl", "sqlite3"):
-        if shutil.which(tool) is None:
-            return tool + " not installed"
-    return None
-
-
 if __name__ == "__main__":
-    missing = tools_missing()
-    if missing:
-        print("skipped: " + missing)
-        sys.exit(r.SKIP)
-    r.main(test, "vnoc_join_makes_remote_site_replicate")
+    vpn.main(test, "vnoc_join_makes_remote_site_replicate")

@@ -141,7 +141,7 @@ sample_msg(enum vnoc_op op, bool response)
 		else
 			m.u.register_req = (struct vnoc_register_req){
 				.site = "site-a", .wan_addr = ip4(198, 51, 100, 1), .udp_encap = true,
-				.software = "ivgmpd 0.1.0 (DPDK 22.11)",
+				.software = "ivgmpd 0.1.0 (DPDK 22.11)", .fresh_start = true,
 			};
 		break;
 	case VNOC_OP_JOIN_VPN:
@@ -307,6 +307,7 @@ assert_msgs_equal(const struct vnoc_msg *a, const struct vnoc_msg *b)
 		assert_int_equal(a->u.register_req.wan_addr, b->u.register_req.wan_addr);
 		assert_int_equal(a->u.register_req.udp_encap, b->u.register_req.udp_encap);
 		assert_string_equal(a->u.register_req.software, b->u.register_req.software);
+		assert_int_equal(a->u.register_req.fresh_start, b->u.register_req.fresh_start);
 		break;
 	case VNOC_OP_JOIN_VPN:
 	case VNOC_OP_LEAVE_VPN:
@@ -591,6 +592,30 @@ assert_edit_refused(enum vnoc_op op, bool response, const char *from, const char
 		fail_msg("doc/vnoc.xsd accepts what the decoder refuses: %s", bad);
 	free(good);
 	free(bad);
+}
+
+/* freshStart came after the first sites were written: one that does not
+ * send it is read as not starting afresh, and the schema agrees. */
+static void
+test_vnoc_register_site_without_fresh_start_is_not_fresh(void **state)
+{
+	struct vnoc_msg m = sample_msg(VNOC_OP_REGISTER_SITE, false), out;
+	struct vnoc_fault_info fault;
+	char err[256] = "";
+	size_t len;
+	char *good = vnoc_msg_encode(&m, &len);
+	char *old = edit(good, "<v:freshStart>true</v:freshStart>", "");
+
+	(void)state;
+	assert_null(strstr(old, "freshStart"));
+	if (vnoc_msg_decode(old, strlen(old), false, &out, &fault, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_false(out.u.register_req.fresh_start);
+	assert_string_equal(out.u.register_req.site, "site-a");
+	assert_int_equal(schema_check(old, strlen(old)), 0);
+	vnoc_msg_release(&out);
+	free(good);
+	free(old);
 }
 
 static void
@@ -1183,6 +1208,7 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vnoc_register_site_without_fresh_start_is_not_fresh),
 		cmocka_unit_test(test_vnoc_register_site_round_trips),
 		cmocka_unit_test(test_vnoc_join_vpn_round_trips),
 		cmocka_unit_test(test_vnoc_leave_vpn_round_trips_with_no_role_left),

@@ -102,6 +102,7 @@ struct fake_request {
 	uint64_t rx_packets;
 	bool site_header;               /* X-Ivgmp-Site: SITE was sent */
 	bool soap_action;               /* a SOAPAction header was sent */
+	bool fresh_start;               /* RegisterSite: the client's first */
 };
 
 struct fake_vnoc {
@@ -116,6 +117,8 @@ struct fake_vnoc {
 	enum fake_mode mode;
 	bool hold_membership;           /* park JoinVpn / LeaveVpn until cleared */
 	bool forget_site;               /* UnknownSite until the next RegisterSite */
+	bool view_lists_site;           /* views list the client's own roles too,
+					 * as vnocd's do */
 	uint32_t watch_answer_ms;       /* a parked watch is answered unchanged after this */
 	uint32_t heartbeat_s;           /* told in RegisterSite */
 	uint32_t watch_timeout_s;
@@ -229,14 +232,20 @@ fake_view(struct fake_vnoc *f, struct vnoc_view *v, struct vnoc_group *groups,
 	v->version = f->version;
 	v->groups = groups;
 	for (unsigned i = 0; i < f->n_held; i++) {
+		struct vnoc_member *m = &members[2 * v->n_groups];
+
 		if (!f->held[i].roles)
 			continue;
-		memset(&members[v->n_groups], 0, sizeof(members[0]));
-		strcpy(members[v->n_groups].site, "site-b");
-		members[v->n_groups].wan_addr = htonl(0xc6336402);      /* 198.51.100.2 */
-		members[v->n_groups].roles = R | S;
+		memset(m, 0, 2 * sizeof(*m));
+		strcpy(m[0].site, "site-b");
+		m[0].wan_addr = htonl(0xc6336402);      /* 198.51.100.2 */
+		m[0].roles = R | S;
+		strcpy(m[1].site, SITE);
+		m[1].wan_addr = htonl(0xc6336401);
+		m[1].roles = f->held[i].roles;
 		groups[v->n_groups] = (struct vnoc_group){
-			.group = f->held[i].group, .n_members = 1, .members = &members[v->n_groups],
+			.group = f->held[i].group, .n_members = f->view_lists_site ? 2 : 1,
+			.members = m,
 		};
 		v->n_groups++;
 	}
@@ -247,7 +256,7 @@ fake_answer_watch(struct fake_vnoc *f, struct fake_conn *k)
 {
 	struct vnoc_msg msg = { .op = VNOC_OP_WATCH_UPDATES, .response = true };
 	struct vnoc_group groups[FAKE_GROUPS];
-	struct vnoc_member members[FAKE_GROUPS];
+	struct vnoc_member members[2 * FAKE_GROUPS];
 
 	fake_view(f, &msg.u.view, groups, members);
 	fake_answer(k, &msg);
@@ -333,11 +342,12 @@ fake_handle(struct fake_vnoc *f, struct fake_conn *k, const char *head, const ch
 	case VNOC_OP_REGISTER_SITE: {
 		struct vnoc_msg msg = { .op = req->op, .response = true };
 		struct vnoc_group groups[FAKE_GROUPS];
-		struct vnoc_member members[FAKE_GROUPS];
+		struct vnoc_member members[2 * FAKE_GROUPS];
 
 		FAKE_CHECK(f, strcmp(req->u.register_req.site, SITE) == 0);
 		FAKE_CHECK(f, req->u.register_req.wan_addr == htonl(0xc6336401));
 		FAKE_CHECK(f, strcmp(req->u.register_req.software, "ivgmpd-test") == 0);
+		log->fresh_start = req->u.register_req.fresh_start;
 		f->forget_site = false;
 		msg.u.register_resp.heartbeat_s = f->heartbeat_s;
 		msg.u.register_resp.watch_timeout_s = f->watch_timeout_s;
@@ -1258,6 +1268,71 @@ test_unknown_site_registers_again(void **state)
 }
 
 static void
+test_fresh_start_only_on_first_registration(void **state)
+{
+	struct test_ctx *t = *state;
+	struct fake_request log[8];
+
+	client_ready(t);
+	pthread_mutex_lock(&t->vnoc.lock);
+	t->vnoc.forget_site = true;
+	pthread_mutex_unlock(&t->vnoc.lock);
+	vnoc_client_set_roles(t->c, G1, R, now_ms(t));
+	RUN_UNTIL(t, status(t).state == VNOC_CLIENT_BACKOFF);
+	skip_backoff(t);
+	RUN_UNTIL(t, ready(t) && fake_count(&t->vnoc, VNOC_OP_REGISTER_SITE, NULL, 0) == 2);
+	fake_count(&t->vnoc, VNOC_OP_REGISTER_SITE, log, 8);
+	/* The first: this process has sent nothing on any SA yet. The second
+	 * comes from the same process: its sequence numbers go on. */
+	assert_true(log[0].fresh_start);
+	assert_false(log[1].fresh_start);
+}
+
+/* A previous run of the site held roles the new run's IGMP never asks for
+ * again: they are left once the adopt hold is over; those asked for again
+ * stay. */
+static void
+test_previous_runs_roles_left_after_adopt_hold(void **state)
+{
+	struct test_ctx *t = *state;
+	struct fake_request leave[8];
+	struct group_find g;
+
+	t->cfg.adopt_hold_ms = 5000;
+	pthread_mutex_lock(&t->vnoc.lock);
+	t->vnoc.view_lists_site = true;
+	*fake_held(&t->vnoc, G1) = R;
+	*fake_held(&t->vnoc, G2) = S;
+	pthread_mutex_unlock(&t->vnoc.lock);
+	client_ready(t);
+	g = group_status(t, G1);
+	assert_true(g.found);
+	assert_int_equal(g.gs.desired, 0);
+	assert_int_equal(g.gs.granted, R);
+	assert_int_equal(g.gs.adopted, R);
+	assert_int_equal(group_status(t, G2).gs.adopted, S);
+
+	/* Within the hold, nothing is left; G2's sender shows up again (the
+	 * VNOC holds it already: nothing to ask). */
+	run_for(t, 100);
+	vnoc_client_set_roles(t->c, G2, S, now_ms(t));
+	assert_int_equal(group_status(t, G2).gs.adopted, 0);
+	run_for(t, 100);
+	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_JOIN_VPN, NULL, 0), 0);
+	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_LEAVE_VPN, NULL, 0), 0);
+	assert_int_equal(fake_roles(&t->vnoc, G1), R);
+
+	/* The hold ends: G1's receiver, asked for by nobody, is left. */
+	t->skew_ms += 5000;
+	RUN_UNTIL(t, fake_roles(&t->vnoc, G1) == 0 && !group_status(t, G1).found);
+	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_LEAVE_VPN, leave, 8), 1);
+	assert_int_equal(leave[0].group, G1);
+	assert_int_equal(leave[0].roles, R);
+	assert_int_equal(fake_roles(&t->vnoc, G2), S);
+	assert_int_equal(group_status(t, G2).gs.granted, S);
+}
+
+static void
 test_http_503_backs_off_and_fails_over(void **state)
 {
 	struct test_ctx *t = *state;
@@ -1337,6 +1412,8 @@ main(void)
 		T(test_backoff_grows_with_jitter_and_resets),
 		T(test_reregister_and_rejoin_after_server_returns),
 		T(test_unknown_site_registers_again),
+		T(test_fresh_start_only_on_first_registration),
+		T(test_previous_runs_roles_left_after_adopt_hold),
 		T(test_http_503_backs_off_and_fails_over),
 		T(test_poll_never_blocks_while_server_stalls),
 #undef T

@@ -104,6 +104,39 @@ def test_leave_removes_the_sas_no_group_needs(d):
         assert v.sql("SELECT count(*) FROM sas") == [["0"]]
 
 
+def test_fresh_start_gets_new_outbound_sas_and_keeps_inbound(d):
+    """A site that starts afresh has lost its sequence numbers: its outbound
+    SAs are replaced at once (an AES-GCM IV never repeats under a key); its
+    peers' SAs towards it go on. Registering again without freshStart (a
+    reconnect of the same process) changes nothing."""
+    with Vnocd(d, Pki(d), POLICY) as v:
+        a, b = v.client("A"), v.client("B")
+        a.register("A", "10.0.0.1", fresh_start=True)
+        b.register("B", "10.0.0.2", fresh_start=True)
+        a.join("A", "239.1.1.1", ["send", "receive"])
+        b.join("B", "239.1.1.1", ["send", "receive"])
+        va = view_of(a, "A")
+        out0, in0 = sas(va, "outbound", "B"), sas(va, "inbound", "B")
+        assert len(out0) == 1 and len(in0) == 1, va
+
+        again = a.register("A", "10.0.0.1", fresh_start=False)["view"]
+        assert sas(again, "outbound", "B") == out0
+        assert a.register("A", "10.0.0.1")["view"]["sas"] == again["sas"]
+
+        fresh = a.register("A", "10.0.0.1", fresh_start=True)["view"]
+        out1 = sas(fresh, "outbound", "B")
+        assert len(out1) == 1
+        assert out1[0]["spi"] != out0[0]["spi"] and out1[0]["key"] != out0[0]["key"]
+        assert sas(fresh, "inbound", "B") == in0
+        # B can read the new SA at once; the old one stays until it expires.
+        inb = {s["spi"]: s for s in sas(view_of(b, "B"), "inbound", "A")}
+        assert inb[out1[0]["spi"]]["key"] == out1[0]["key"]
+        assert out0[0]["spi"] in inb
+        # B's SA towards A is the one A had before.
+        b_out = sas(view_of(b, "B"), "outbound", "A")
+        assert [(x["spi"], x["key"]) for x in b_out] == [(x["spi"], x["key"]) for x in in0]
+
+
 def test_sa_is_replaced_before_it_expires(d):
     life = 10
     with Vnocd(d, Pki(d), POLICY, extra=["--sa-lifetime", str(life)]) as v:
@@ -140,4 +173,5 @@ if __name__ == "__main__":
           test_keys_are_fresh_per_pair,
           test_spi_is_unique_among_the_receivers_inbound_sas,
           test_leave_removes_the_sas_no_group_needs,
+          test_fresh_start_gets_new_outbound_sas_and_keeps_inbound,
           test_sa_is_replaced_before_it_expires])

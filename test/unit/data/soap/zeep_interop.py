@@ -43,7 +43,7 @@ class NoNetwork(zeep.transports.Transport):
 # The requests of test_vnoc.c's sample_msg(op, false), field for field.
 REQUESTS = {
     "RegisterSite": dict(site="site-a", wanAddress="198.51.100.1", udpEncap=True,
-                         software="ivgmpd 0.1.0 (DPDK 22.11)"),
+                         software="ivgmpd 0.1.0 (DPDK 22.11)", freshStart=True),
     "JoinVpn": dict(site="site-a", group="239.1.1.1", roles="receiver"),
     "LeaveVpn": dict(site="site-a", group="239.1.1.1", roles="sender"),
     "GetGroupVpn": dict(site="site-a", group="239.1.1.1"),
