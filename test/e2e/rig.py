@@ -642,15 +642,8 @@ class Ivgmpd:
         """SIGTERM, as an operator would; returns the exit code. The exit
         report stays in log()."""
         self.telemetry.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
         if self.proc is not None:
-            self.exit_code = self.proc.returncode
+            self.exit_code = terminate(self.proc, timeout)
         if self._reader is not None:
             self._reader.join(5)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
@@ -1013,6 +1006,35 @@ def tools_missing() -> Optional[str]:
         if shutil.which(tool) is None:
             return tool + " not installed"
     return None
+
+
+def telemetry_py(tool: str, prefix: str, commands: List[str]):
+    """Run DPDK's dpdk-telemetry.py non-interactively, as an operator's
+    script would; (exit code, {command: reply}, stdout)."""
+    cmd = "printf '%s\\n' | %s -f %s" % ("\\n".join(commands), tool, prefix)
+    p = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=30)
+    print("    $ %s\n      exit %d, %d bytes out%s" % (cmd, p.returncode, len(p.stdout),
+                                                      ", stderr: " + p.stderr.strip() if p.stderr else ""))
+    replies = {}
+    for line in p.stdout.splitlines():
+        try:
+            replies.update(json.loads(line))
+        except (json.JSONDecodeError, TypeError, ValueError):
+            print("      not JSON: %s" % line[:200])
+    return p.returncode, replies, p.stdout
+
+
+def terminate(proc: subprocess.Popen, timeout: float) -> Optional[int]:
+    """SIGTERM, as an operator would, SIGKILL if it is not gone after
+    timeout; its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
 
 
 def main(test: Callable[[Rig, Checker, Args], None], name: str) -> None:

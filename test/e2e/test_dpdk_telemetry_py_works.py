@@ -11,28 +11,12 @@ with what the rig's own telemetry client reads.
 
 import json
 import shutil
-import subprocess
 import sys
 
 import rig as r
 
 V3_GROUP = "239.7.7.7"
 V2_GROUP = "239.7.7.8"
-
-
-def telemetry_py(tool, prefix, commands):
-    """Run dpdk-telemetry.py non-interactively; (exit code, {command: reply}, stdout)."""
-    cmd = "printf '%s\\n' | %s -f %s" % ("\\n".join(commands), tool, prefix)
-    p = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=30)
-    print("    $ %s\n      exit %d, %d bytes out%s" % (cmd, p.returncode, len(p.stdout),
-                                                      ", stderr: " + p.stderr.strip() if p.stderr else ""))
-    replies = {}
-    for line in p.stdout.splitlines():
-        try:
-            replies.update(json.loads(line))
-        except (json.JSONDecodeError, TypeError, ValueError):
-            print("      not JSON: %s" % line[:200])
-    return p.returncode, replies, p.stdout
 
 
 def test(rig, chk, args):
@@ -50,7 +34,7 @@ def test(rig, chk, args):
         chk.check(dev.wait_role(g, "receiver", 0, 3) is not None, "log: %s role receiver" % g)
 
     chk.section("echo /ivgmp/igmp | dpdk-telemetry.py -f %s" % dev.prefix)
-    code, replies, out = telemetry_py(tool, dev.prefix, ["/ivgmp/igmp"])
+    code, replies, out = r.telemetry_py(tool, dev.prefix, ["/ivgmp/igmp"])
     chk.equal(code, 0, "exit code")
     igmp = replies.get("/ivgmp/igmp")
     chk.check(isinstance(igmp, dict), "one JSON reply for /ivgmp/igmp", out[:300])
@@ -70,7 +54,7 @@ def test(rig, chk, args):
                       for g in groups.values()), "both EXCLUDE with a running group timer")
 
     chk.section("several commands in one session")
-    code, replies, out = telemetry_py(tool, dev.prefix, ["/ivgmp/groups", "/ivgmp/stats", "/ivgmp/sa"])
+    code, replies, out = r.telemetry_py(tool, dev.prefix, ["/ivgmp/groups", "/ivgmp/stats", "/ivgmp/sa"])
     chk.equal(code, 0, "exit code")
     chk.equal(sorted(replies), ["/ivgmp/groups", "/ivgmp/sa", "/ivgmp/stats"], "a reply per command")
     roles = r.by_address(replies.get("/ivgmp/groups", {}))

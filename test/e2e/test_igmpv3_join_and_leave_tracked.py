@@ -84,7 +84,6 @@ def test(rig, chk, args):
     after = dev.igmp()
     sent = after["tx_group_queries"] - before["tx_group_queries"]
     chk.measured("tx_group_queries during the leave", sent)
-    chk.equal(sent, site.lmqc, "group-specific queries counted (LMQC)")
 
     time.sleep(0.2)
     cap.stop()
@@ -97,8 +96,18 @@ def test(rig, chk, args):
              any(rec.name == "TO_IN" and rec.group == GROUP for rec in m.records)]
     chk.check(bool(to_ex) and bool(to_in), "the wire has h1's TO_EX(%s) and TO_IN(%s)" % (GROUP, GROUP))
     if to_in:
+        # The kernel repeats its state-change report (robustness); a repeat
+        # that lands while the group is still in EXCLUDE mode (its timer,
+        # lowered to LMQT, has not run out) is a TO_IN like the first, and
+        # RFC 3376 6.4.2 answers each with Send Q(G): up to LMQC more.
+        in_window = [m for m in to_in if m.time < to_in[0].time + site.lmqt]
+        most = site.lmqc * len(in_window)
+        chk.measured("h1's TO_IN reports before the group expired", len(in_window))
         queries = [m for m in msgs if m.type == 0x11 and m.group == GROUP and m.time >= to_in[0].time]
-        chk.equal(len(queries), site.lmqc, "group-specific queries for %s on the wire" % GROUP)
+        chk.within(float(sent), site.lmqc, most, "group-specific queries counted (LMQC per "
+                   "TO_IN received in EXCLUDE mode)", unit="")
+        chk.equal(len(queries), sent, "group-specific queries for %s on the wire == counted"
+                  % GROUP)
         chk.check(all(q.ip_src == site.lan_address and q.ip_dst == GROUP and q.ttl == 1 and
                       q.router_alert and q.checksum_ok and q.max_resp_ms == site.lmqi * 1000
                       for q in queries),

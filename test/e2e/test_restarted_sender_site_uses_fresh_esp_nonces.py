@@ -54,14 +54,10 @@ BUG_SA_REUSED = ("a restarted sender reuses its VNOC SA from sequence number 1: 
 def test(rig, chk, args):
     with vpn.VpnRig(rig, chk, args) as vr:
         a, b, c = vr.sites
-        lb, lc = vr.listen(b.host(), G, PORT), vr.listen(c.host(), G, PORT)
-
         chk.section("1. B and C get A's stream for %.0f s" % PRE_S)
-        stream = vr.stream(a.host(), G, PORT, RATE, tag="A-h1")
-        a.wait_granted(G, "sender", 5)
-        b.host().join(G)
-        c.host().join(G)
-        ok, _ = r.wait_until(lambda: lb.snapshot() and lc.snapshot(), 8)
+        stream, listeners, members, ok = vr.stream_to_members(a, [b, c], G, PORT, RATE,
+                                                              tag="A-h1")
+        lb, lc = listeners["B"], listeners["C"]
         chk.check(bool(ok), "B and C get the stream", "A %s" % a.summary())
         if not ok:
             return

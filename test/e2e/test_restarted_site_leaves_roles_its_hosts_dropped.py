@@ -43,14 +43,11 @@ BUG_STALE_ROLE = ("a restarted site never leaves the roles its previous run held
 def test(rig, chk, args):
     with vpn.VpnRig(rig, chk, args) as vr:
         a, b, c = vr.sites
-        lb, lc = vr.listen(b.host(), G, PORT), vr.listen(c.host(), G, PORT)
-
         chk.section("1. B and C get A's stream")
-        stream = vr.stream(a.host(), G, PORT, RATE, tag="A-h1")
-        a.wait_granted(G, "sender", 5)
-        m_b = b.host().join(G)
-        c.host().join(G)
-        ok, _ = r.wait_until(lambda: lb.snapshot() and lc.snapshot(), 8)
+        stream, listeners, members, ok = vr.stream_to_members(a, [b, c], G, PORT, RATE,
+                                                              tag="A-h1")
+        lb, lc = listeners["B"], listeners["C"]
+        m_b = members["B"]
         chk.check(bool(ok), "B and C get the stream", "A %s" % a.summary())
         if not ok:
             return

@@ -200,16 +200,7 @@ class Vnoc:
     def stop(self, timeout: float = 10.0) -> Optional[int]:
         """SIGTERM, as an operator would (long polls answered, database
         closed); returns the exit status."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return None if self.proc is None else r.terminate(self.proc, timeout)
 
     def log(self) -> str:
         with contextlib.suppress(OSError):
@@ -782,6 +773,20 @@ class VpnRig:
         s = Stream(host, group, port, rate, size, tag=tag)
         self.threads.append(s)
         return s.start()
+
+    def stream_to_members(self, sender: Site, receivers: List[Site], group: str, port: int,
+                          rate: float, tag: str = ""):
+        """The opening of most scenarios: a listener on each receiver's h1, a
+        stream from the sender's h1 (its sender role granted first), the
+        receivers' h1 joined. Returns (stream, {site id: Listener},
+        {site id: membership}, ok), ok once every listener has a datagram
+        (8 s at most); checking it is the caller's."""
+        listeners = {s.id: self.listen(s.host(), group, port) for s in receivers}
+        stream = self.stream(sender.host(), group, port, rate, tag=tag)
+        sender.wait_granted(group, "sender", 5)
+        members = {s.id: s.host().join(group) for s in receivers}
+        ok, _ = r.wait_until(lambda: all(l.snapshot() for l in listeners.values()), 8)
+        return stream, listeners, members, bool(ok)
 
     def listen(self, host: r.Host, group: str, port: int) -> Listener:
         listener = Listener(host, group, port)
