@@ -99,27 +99,41 @@ vnocd_timer_kick(struct vnocd *d, uint64_t deadline_ms)
 		pthread_cond_signal(&d->timer_cond);
 }
 
-static void
-timer_keys(struct vnocd *d, int64_t now)
+int
+vnocd_change(struct vnocd *d, const char *what,
+	     int (*change)(struct vnocd *d, void *arg, struct vnocd_siteset *changed), void *arg)
 {
 	struct vnocd_siteset changed = { 0 };
 	uint64_t version = 0;
 
 	if (vnocd_store_begin(&d->store) < 0) {
 		vnocd_log("store: %s", vnocd_store_error(&d->store));
-		return;
+		return -1;
 	}
-	if (vnocd_keys_run(d, now, &changed) < 0 ||
+	if (change(d, arg, &changed) < 0 ||
 	    (changed.n > 0 && vnocd_version_bump(d, &changed, &version) < 0) ||
 	    vnocd_store_commit(&d->store) < 0) {
-		vnocd_log("keys: %s", vnocd_store_error(&d->store));
+		vnocd_log("%s: %s", what, vnocd_store_error(&d->store));
 		vnocd_store_rollback(&d->store);
 		vnocd_siteset_free(&changed);
-		return;
+		return -1;
 	}
 	if (changed.n > 0)
 		vnocd_watch_notify(&d->watch, &changed, version);
 	vnocd_siteset_free(&changed);
+	return 0;
+}
+
+static int
+timer_keys_change(struct vnocd *d, void *arg, struct vnocd_siteset *changed)
+{
+	return vnocd_keys_run(d, *(const int64_t *)arg, changed);
+}
+
+static void
+timer_keys(struct vnocd *d, int64_t now)
+{
+	vnocd_change(d, "keys", timer_keys_change, &now);
 }
 
 static void *

@@ -87,6 +87,7 @@ enum vnocd_sql {
 	VNOCD_SQL_PAIR_NEEDED,
 	VNOCD_SQL_SA_CURRENT_EXISTS,
 	VNOCD_SQL_SA_CURRENT_FROM,      /* current SAs sent by ?1 */
+	VNOCD_SQL_SA_PENDING_TO,        /* SAs to ?1 not yet their sender's */
 	VNOCD_SQL_SA_SPI_TAKEN,
 	VNOCD_SQL_SA_INSERT,
 	VNOCD_SQL_SA_DELETE_PAIR,
@@ -300,6 +301,12 @@ int vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int6
 int vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed);
 /* The next time vnocd_keys_run has work (Unix time), INT64_MAX if none. */
 int64_t vnocd_keys_next_event(struct vnocd *d);
+/* Inside a transaction: the SAs to site that wait for it to hold them
+ * become their senders' (its WatchUpdates showed it is up to date); adds
+ * the senders, whose views changed. */
+int vnocd_keys_receiver_holds(struct vnocd *d, const char *site, struct vnocd_siteset *changed);
+/* Some SA to site waits for it to hold it. */
+bool vnocd_keys_pending_to(struct vnocd *d, const char *site);
 /* Inside a transaction: new outbound SAs for a site that lost its sequence
  * numbers (RegisterSite freshStart); adds the sites whose view changed. */
 int vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
@@ -309,6 +316,12 @@ int vnocd_keys_random(void *buf, size_t len);
 /* Inside a transaction: a new global version, given to every site in set
  * (vnocd_view.c). */
 int vnocd_version_bump(struct vnocd *d, const struct vnocd_siteset *set, uint64_t *version);
+/* Under the lock: change runs in a transaction of its own and adds the
+ * sites whose view it changed; their version is bumped, their long polls
+ * woken. what names the change in the log line of a failure. */
+int vnocd_change(struct vnocd *d, const char *what,
+		 int (*change)(struct vnocd *d, void *arg, struct vnocd_siteset *changed),
+		 void *arg);
 
 /* `vnocd accounting ...` */
 int vnocd_accounting_main(int argc, char **argv);

@@ -6,14 +6,22 @@
  * receiver's inbound SAs (the receiver finds the SA by SPI alone).
  *
  * Life of an SA, in seconds from its creation (lifetime L):
- *   0        created: in the receiver's view (inbound) and, when it is the
- *            pair's first SA, in the sender's view (outbound) at once
+ *   0        created: in the receiver's view (inbound) only
+ *   ~0       the receiver holds it: its next WatchUpdates asks for views
+ *            newer than the one with the SA, so the SA is installed; it
+ *            becomes the sender's (outbound). Make before break: no copy
+ *            can reach the receiver before its key. A receiver that does
+ *            not ask in time (down, slow) is not waited for: the pair's
+ *            first SA is the sender's at the latest INSTALL_GRACE_S after
+ *            its creation, a replacement at 0.9 L.
  *   0.8 L    replaced: a new SA (new SPI, key, salt) enters the receiver's
- *            view; the old one is superseded
- *   0.9 L    the replacement becomes the sender's outbound SA (make before
- *            break: the receiver has had 0.1 L to install it)
+ *            view; the old one is superseded; the replacement becomes the
+ *            sender's as above
  *   L        the old SA expires and leaves the receiver's view
  * Each step bumps the version of the views it changes.
+ *
+ * A site that starts afresh is the exception: its new SAs are the
+ * sender's at once (vnocd_keys_renew_outbound).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +32,8 @@
 #include "vnocd.h"
 
 #define KEYS_SPI_TRIES 64
+/* A pair's first SA waits at most this long for its receiver to hold it. */
+#define INSTALL_GRACE_S 2
 
 int
 vnocd_keys_random(void *buf, size_t len)
@@ -93,8 +103,11 @@ keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
 	sqlite3_bind_int64(s, 12, now + life);
 	rc = vnocd_store_exec(st, s);
 	/* The timer sleeps until the next SA event it knows of. */
-	if (rc == 0 && now + life * 8 / 10 < d->keys_next_s) {
-		d->keys_next_s = now + life * 8 / 10;
+	int64_t next = activate_at > now && activate_at < now + life * 8 / 10 ? activate_at
+		       : now + life * 8 / 10;
+
+	if (rc == 0 && next < d->keys_next_s) {
+		d->keys_next_s = next;
 		vnocd_timer_kick(d, 0);
 	}
 	explicit_bzero(key, sizeof(key));
@@ -116,7 +129,7 @@ vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int64_t 
 		return 0;
 	if (rc != SQLITE_DONE)
 		return -1;
-	return keys_sa_insert(d, from, to, now, now);
+	return keys_sa_insert(d, from, to, now, now + INSTALL_GRACE_S);
 }
 
 /* Rows of a due-work query, copied out before the table is changed. */
@@ -268,6 +281,44 @@ vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 	}
 	free(rows);
 	return 0;
+}
+
+/*
+ * The receiver's WatchUpdates asks for views newer than the one it holds,
+ * and that one has every SA to it: the SAs waiting for it become their
+ * senders'.
+ */
+int
+vnocd_keys_receiver_holds(struct vnocd *d, const char *site, struct vnocd_siteset *changed)
+{
+	struct keys_row *rows;
+	size_t n;
+
+	if (keys_rows(d, VNOCD_SQL_SA_PENDING_TO, 0, site, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (keys_by_id(d, VNOCD_SQL_SA_ACTIVATE, rows[i].id) < 0 ||
+		    vnocd_siteset_add(changed, rows[i].from) < 0) {
+			free(rows);
+			return -1;
+		}
+	}
+	free(rows);
+	return 0;
+}
+
+bool
+vnocd_keys_pending_to(struct vnocd *d, const char *site)
+{
+	struct keys_row *rows;
+	size_t n;
+	bool any;
+
+	if (keys_rows(d, VNOCD_SQL_SA_PENDING_TO, 0, site, &rows, &n) < 0)
+		return false;
+	any = n > 0;
+	free(rows);
+	return any;
 }
 
 int64_t

@@ -640,6 +640,12 @@ vnocd_ops_release(struct vnoc_msg *resp)
 	}
 }
 
+static int
+ops_receiver_holds(struct vnocd *d, void *site, struct vnocd_siteset *changed)
+{
+	return vnocd_keys_receiver_holds(d, site, changed);
+}
+
 enum vnocd_watch_start
 vnocd_ops_watch_begin(struct vnocd *d, const struct vnoc_watch_req *req,
 		      struct vnocd_waiter *waiter, struct vnoc_msg *resp,
@@ -683,6 +689,10 @@ vnocd_ops_watch_begin(struct vnocd *d, const struct vnoc_watch_req *req,
 		pthread_mutex_unlock(&d->lock);
 		return fault->reason == VNOC_FAULT_NONE ? VNOCD_WATCH_ANSWER : VNOCD_WATCH_FAULT;
 	}
+	/* Up to date: the site holds every SA of its view, so the ones that
+	 * wait for it may carry traffic now. */
+	if (vnocd_keys_pending_to(d, req->site))
+		vnocd_change(d, "keys", ops_receiver_holds, (void *)req->site);
 	snprintf(waiter->site, sizeof(waiter->site), "%s", req->site);
 	waiter->since = req->since;
 	waiter->deadline_ms = vnocd_now_ms() + (uint64_t)timeout * 1000;

@@ -119,6 +119,9 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 	[VNOCD_SQL_SA_CURRENT_FROM] =
 		"SELECT id, from_site, to_site FROM sas WHERE from_site = ?1 AND superseded = 0"
 		" ORDER BY id",
+	[VNOCD_SQL_SA_PENDING_TO] =
+		"SELECT id, from_site FROM sas WHERE to_site = ?1 AND activated = 0"
+		" AND superseded = 0 ORDER BY id",
 	[VNOCD_SQL_SA_SPI_TAKEN] = "SELECT 1 FROM sas WHERE to_site = ?1 AND spi = ?2",
 	[VNOCD_SQL_SA_INSERT] =
 		"INSERT INTO sas (from_site, to_site, spi, aead, key, salt, esn, created,"

@@ -20,6 +20,14 @@ def view_of(client, site):
     return client.watch(site, 0, 1)
 
 
+def holds(client, site):
+    """What a site's client does after applying a view: ask for newer ones
+    (WatchUpdates since its version). That tells the VNOC the site holds
+    every SA of its view. The watch waits for a change of this site's view:
+    1 s here, unless one comes."""
+    client.watch(site, view_of(client, site)["version"], 1)
+
+
 def test_sender_and_receiver_get_the_same_sa(d):
     with Vnocd(d, Pki(d), POLICY) as v:
         a, b = v.client("A"), v.client("B")
@@ -27,6 +35,7 @@ def test_sender_and_receiver_get_the_same_sa(d):
         b.register("B", "10.0.0.2", udp_encap=True)
         a.join("A", "239.1.1.1", "send")
         b.join("B", "239.1.1.1", "receive")
+        holds(b, "B")
         va, vb = view_of(a, "A"), view_of(b, "B")
         out, inb = sas(va, "outbound", "B"), sas(vb, "inbound", "A")
         assert len(out) == 1 and len(inb) == 1, (va, vb)
@@ -55,6 +64,8 @@ def test_keys_are_fresh_per_pair(d):
         for i, s in enumerate("ABC"):
             c[s].register(s, "10.0.0.%d" % (i + 1))
             c[s].join(s, "239.1.1.1", ["send", "receive"])
+        for s in "ABC":
+            holds(c[s], s)
         views = {s: view_of(c[s], s) for s in "ABC"}
         keys = set()
         for s in "ABC":
@@ -115,6 +126,8 @@ def test_fresh_start_gets_new_outbound_sas_and_keeps_inbound(d):
         b.register("B", "10.0.0.2", fresh_start=True)
         a.join("A", "239.1.1.1", ["send", "receive"])
         b.join("B", "239.1.1.1", ["send", "receive"])
+        holds(a, "A")
+        holds(b, "B")
         va = view_of(a, "A")
         out0, in0 = sas(va, "outbound", "B"), sas(va, "inbound", "B")
         assert len(out0) == 1 and len(in0) == 1, va
@@ -135,6 +148,38 @@ def test_fresh_start_gets_new_outbound_sas_and_keeps_inbound(d):
         # B's SA towards A is the one A had before.
         b_out = sas(view_of(b, "B"), "outbound", "A")
         assert [(x["spi"], x["key"]) for x in b_out] == [(x["spi"], x["key"]) for x in in0]
+
+
+def test_sender_gets_the_sa_once_the_receiver_holds_it(d):
+    """Make before break at a join: the new SA is in the receiver's view at
+    once and becomes the sender's only when the receiver shows it holds it
+    (its next WatchUpdates), so no copy reaches the receiver before its
+    key. A receiver that never asks is not waited for beyond the install
+    grace (2 s)."""
+    with Vnocd(d, Pki(d), POLICY) as v:
+        a, b, c = v.client("A"), v.client("B"), v.client("C")
+        for i, (cl, s) in enumerate(((a, "A"), (b, "B"), (c, "C"))):
+            cl.register(s, "10.0.0.%d" % (i + 1))
+        a.join("A", "239.1.1.1", "send")
+        b.join("B", "239.1.1.1", "receive")
+        assert len(sas(view_of(b, "B"), "inbound", "A")) == 1
+        assert sas(view_of(a, "A"), "outbound") == []
+        # A waits on its view; B's watch says B is up to date: A's view
+        # changes at once, long before the grace.
+        version_a = view_of(a, "A")["version"]
+        t0 = time.time()
+        holds(b, "B")
+        va = a.watch("A", version_a, 5)
+        out = sas(va, "outbound", "B")
+        assert len(out) == 1 and out[0]["spi"] == sas(view_of(b, "B"), "inbound", "A")[0]["spi"]
+        assert time.time() - t0 < 1.9, time.time() - t0
+        # C joins and never watches: A gets the SA to C after the grace.
+        c.join("C", "239.1.1.1", "receive")
+        t1 = time.time()
+        assert sas(view_of(a, "A"), "outbound", "C") == []
+        va = a.watch("A", view_of(a, "A")["version"], 5)
+        assert len(sas(va, "outbound", "C")) == 1
+        assert 1.0 <= time.time() - t1 <= 3.5, time.time() - t1
 
 
 def test_sa_is_replaced_before_it_expires(d):
@@ -174,4 +219,5 @@ if __name__ == "__main__":
           test_spi_is_unique_among_the_receivers_inbound_sas,
           test_leave_removes_the_sas_no_group_needs,
           test_fresh_start_gets_new_outbound_sas_and_keeps_inbound,
+          test_sender_gets_the_sa_once_the_receiver_holds_it,
           test_sa_is_replaced_before_it_expires])

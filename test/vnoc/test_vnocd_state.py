@@ -94,6 +94,9 @@ def test_restart_keeps_memberships_and_sas(d):
     c.register("C", "10.0.0.3")
     _, version = c.join("C", "239.1.1.1", "receive")
     assert version > before["version"]
+    # Once B and C show they hold their views, A sends on both SAs.
+    for cl, site in ((b2, "B"), (c, "C")):
+        cl.watch(site, cl.watch(site, 0, 1)["version"], 1)
     assert len(v.client("A").watch("A", 0, 1)["sas"]) == 2
     v.stop()
 
