@@ -152,6 +152,13 @@ timer_main(void *arg)
 			timer_keys(d, now);
 			d->keys_next_s = vnocd_keys_next_event(d);
 		}
+		if (d->cfg.liveness_s != 0 && d->liveness_next_s <= now) {
+			vnocd_ops_expire_silent(d, now);
+			/* A site is taken out at most a tenth of the timeout late. */
+			d->liveness_next_s = now + (d->cfg.liveness_s / 10 ? d->cfg.liveness_s / 10 : 1);
+		}
+		if (d->cfg.liveness_s != 0 && (uint64_t)(d->liveness_next_s - now) * 1000 + now_ms < wake)
+			wake = now_ms + (uint64_t)(d->liveness_next_s - now) * 1000;
 		if (wake > now_ms + TIMER_MAX_SLEEP_MS)
 			wake = now_ms + TIMER_MAX_SLEEP_MS;
 		if (d->keys_next_s != INT64_MAX) {
@@ -185,7 +192,8 @@ usage(FILE *f)
 		"             (--cert FILE --key FILE --client-ca FILE | --insecure-http)\n"
 		"             [--threads N] [--max-connections N] [--per-ip-connections N]\n"
 		"             [--connection-timeout S] [--body-max BYTES]\n"
-		"             [--heartbeat S] [--watch-timeout S] [--watch-timeout-max S]\n"
+		"             [--heartbeat S] [--liveness-timeout S]\n"
+		"             [--watch-timeout S] [--watch-timeout-max S]\n"
 		"             [--sa-lifetime S] [--sa-aead aes-gcm-128|aes-gcm-256] [--sa-esn]\n"
 		"       vnocd accounting --db PATH [--since ISO8601|EPOCH]\n"
 		"       vnocd check-policy PATH\n"
@@ -214,7 +222,7 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 	enum {
 		O_DB = 256, O_POLICY, O_LISTEN, O_PORT, O_CERT, O_KEY, O_CA, O_INSECURE,
 		O_THREADS, O_MAXCONN, O_PERIP, O_CTIMEOUT, O_BODYMAX, O_HEARTBEAT, O_WATCH,
-		O_WATCHMAX, O_LIFETIME, O_AEAD, O_ESN, O_HELP,
+		O_WATCHMAX, O_LIFETIME, O_AEAD, O_ESN, O_LIVENESS, O_HELP,
 	};
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
@@ -231,6 +239,7 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		{ "connection-timeout", required_argument, NULL, O_CTIMEOUT },
 		{ "body-max", required_argument, NULL, O_BODYMAX },
 		{ "heartbeat", required_argument, NULL, O_HEARTBEAT },
+		{ "liveness-timeout", required_argument, NULL, O_LIVENESS },
 		{ "watch-timeout", required_argument, NULL, O_WATCH },
 		{ "watch-timeout-max", required_argument, NULL, O_WATCHMAX },
 		{ "sa-lifetime", required_argument, NULL, O_LIFETIME },
@@ -239,6 +248,7 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool liveness_given = false;
 	unsigned long v;
 	int opt;
 
@@ -301,6 +311,12 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 				return -1;
 			cfg->heartbeat_s = (uint32_t)v;
 			break;
+		case O_LIVENESS:
+			if (arg_number("liveness-timeout", optarg, 0, 30ul * 86400, &v) < 0)
+				return -1;
+			cfg->liveness_s = (uint32_t)v;
+			liveness_given = true;
+			break;
 		case O_WATCH:
 			if (arg_number("watch-timeout", optarg, 1, 3600, &v) < 0)
 				return -1;
@@ -336,6 +352,14 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 	}
 	if (optind != argc) {
 		fprintf(stderr, "vnocd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	/* Three heartbeats missed; a site sends one every heartbeat_s. */
+	if (!liveness_given)
+		cfg->liveness_s = 3 * cfg->heartbeat_s;
+	if (cfg->liveness_s != 0 && cfg->liveness_s < 2 * cfg->heartbeat_s) {
+		fprintf(stderr, "vnocd: --liveness-timeout %u is less than two heartbeats (%u s): "
+			"live sites would be taken out\n", cfg->liveness_s, cfg->heartbeat_s);
 		return -1;
 	}
 	if (cfg->db_path == NULL || cfg->policy_path == NULL) {
@@ -474,6 +498,8 @@ main(int argc, char **argv)
 	vnocd_ops_policy_swap(d, policy);
 
 	d->timer_wake_ms = UINT64_MAX;
+	d->started_s = vnocd_time();
+	d->liveness_next_s = d->started_s + (int64_t)d->cfg.liveness_s;
 	if (pthread_create(&d->timer, NULL, timer_main, d) != 0) {
 		fprintf(stderr, "vnocd: cannot start the timer thread\n");
 		return 1;

@@ -53,6 +53,8 @@ struct vnocd_config {
 	unsigned int connection_timeout_s;
 	size_t body_max;                /* request body limit, bytes */
 	uint32_t heartbeat_s;           /* told to sites */
+	uint32_t liveness_s;            /* a site silent this long is taken out;
+					 * 0 = never */
 	uint32_t watch_timeout_s;       /* told to sites; default long poll */
 	uint32_t watch_timeout_max_s;   /* a longer wait asked for is cut */
 	uint32_t sa_lifetime_s;
@@ -75,6 +77,9 @@ enum vnocd_sql {
 	VNOCD_SQL_SITE_HEARTBEAT,
 	VNOCD_SQL_SITE_VIEW_VERSION_SET,
 	VNOCD_SQL_SITE_PEERS,           /* sites sharing a group with ?1 */
+	VNOCD_SQL_SITES_SILENT,         /* not seen since ?1 (nor since ?2) */
+	VNOCD_SQL_SITE_SAS_DELETE,      /* every SA ?1 is an end of */
+	VNOCD_SQL_SITE_DELETE,
 	VNOCD_SQL_MEMBERSHIP_GET,
 	VNOCD_SQL_MEMBERSHIP_PUT,
 	VNOCD_SQL_MEMBERSHIP_DELETE,
@@ -218,6 +223,8 @@ struct vnocd {
 	struct vnocd_watch watch;
 	struct MHD_Daemon *mhd;
 	bool stopping;
+	int64_t started_s;              /* no site is silent from before this */
+	int64_t liveness_next_s;        /* the next look for silent sites */
 
 	/* The timer thread: watch deadlines, SA replacement and expiry. */
 	pthread_t timer;
@@ -258,6 +265,10 @@ enum vnoc_fault vnocd_ops_watch_end(struct vnocd *d, const struct vnoc_watch_req
 /* A new policy: swapped in under the lock; roles it no longer allows are
  * taken away (LeaveVpn with reason "policy"). */
 void vnocd_ops_policy_swap(struct vnocd *d, struct vnocd_policy *p);
+/* Under the lock: takes out the sites silent for longer than
+ * cfg.liveness_s (their memberships left, their SAs and registration
+ * deleted). */
+void vnocd_ops_expire_silent(struct vnocd *d, int64_t now);
 
 /* ---- views (vnocd_view.c) ---- */
 

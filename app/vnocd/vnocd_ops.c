@@ -790,3 +790,134 @@ out:
 	vnocd_log("policy: %u rules in force; %u memberships lost roles", vnocd_policy_rule_count(p),
 		  revoked);
 }
+
+/*
+ * Liveness. A site that sends no Heartbeat (nor RegisterSite) for
+ * cfg.liveness_s is gone: powered off, cut off, or killed. Its roles are
+ * left, as if it had asked (accounting reason "silent"), so that the
+ * senders stop sending it copies and the SAs it shared go, and its
+ * registration is deleted, so that if it was only cut off, its next
+ * request gets UnknownSite and its client registers and joins again. No
+ * site is silent from before vnocd started: a VNOC that was down heard
+ * nobody, and must give the sites time to come back.
+ */
+struct silent_site {
+	char id[VNOC_SITE_ID_MAX];
+	int64_t seen;
+};
+
+static int
+ops_silent_sites(struct vnocd *d, int64_t now, struct silent_site **out, size_t *n)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_SITES_SILENT);
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, now - (int64_t)d->cfg.liveness_s);
+	sqlite3_bind_int64(s, 2, d->started_s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t k = cap ? cap * 2 : 16;
+			struct silent_site *p = realloc(*out, k * sizeof(*p));
+
+			if (p == NULL)
+				break;
+			*out = p;
+			cap = k;
+		}
+		snprintf((*out)[*n].id, sizeof((*out)[*n].id), "%s",
+			 (const char *)sqlite3_column_text(s, 0));
+		(*out)[*n].seen = sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+ops_site_take_out(struct ops_ctx *c, const struct silent_site *site)
+{
+	struct vnocd_store *st = &c->d->store;
+	struct { uint32_t group; uint8_t roles; } *rows = NULL;
+	size_t n = 0, cap = 0;
+	char reason[64];
+	sqlite3_stmt *s;
+	uint8_t left;
+	int rc;
+
+	s = vnocd_store_stmt(st, VNOCD_SQL_SITE_GROUPS);
+	sqlite3_bind_text(s, 1, site->id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t k = cap ? cap * 2 : 16;
+			void *p = realloc(rows, k * sizeof(*rows));
+
+			if (p == NULL)
+				break;
+			rows = p;
+			cap = k;
+		}
+		rows[n].group = htonl((uint32_t)sqlite3_column_int64(s, 0));
+		rows[n].roles = (uint8_t)sqlite3_column_int(s, 1);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	snprintf(reason, sizeof(reason), "silent for %lld s", (long long)(c->now - site->seen));
+	for (size_t i = 0; i < n; i++)
+		if (ops_leave_roles(c, site->id, rows[i].group, rows[i].roles, reason, &left) < 0)
+			goto fail;
+	free(rows);
+	s = vnocd_store_stmt(st, VNOCD_SQL_SITE_SAS_DELETE);
+	sqlite3_bind_text(s, 1, site->id, -1, SQLITE_STATIC);
+	if (vnocd_store_exec(st, s) < 0)
+		return -1;
+	s = vnocd_store_stmt(st, VNOCD_SQL_SITE_DELETE);
+	sqlite3_bind_text(s, 1, site->id, -1, SQLITE_STATIC);
+	if (vnocd_store_exec(st, s) < 0)
+		return -1;
+	/* A long poll it left parked answers now (UnknownSite). */
+	if (vnocd_siteset_add(&c->changed, site->id) < 0)
+		return -1;
+	vnocd_log("liveness: site %s silent for %lld s (timeout %u s): %zu membership(s) left, "
+		  "registration removed", site->id, (long long)(c->now - site->seen),
+		  c->d->cfg.liveness_s, n);
+	return 0;
+fail:
+	free(rows);
+	return -1;
+}
+
+void
+vnocd_ops_expire_silent(struct vnocd *d, int64_t now)
+{
+	struct silent_site *sites = NULL;
+	char why[VNOCD_REASON_MAX];
+	struct ops_ctx c;
+	enum vnoc_fault f = VNOC_FAULT_NONE;
+	size_t n = 0;
+
+	ops_ctx_init(&c, d, why, sizeof(why));
+	c.now = now;
+	if (ops_silent_sites(d, now, &sites, &n) < 0 || n == 0) {
+		free(sites);
+		return;
+	}
+	if (vnocd_store_begin(&d->store) < 0) {
+		free(sites);
+		vnocd_log("liveness: %s", vnocd_store_error(&d->store));
+		return;
+	}
+	for (size_t i = 0; i < n && f == VNOC_FAULT_NONE; i++)
+		if (ops_site_take_out(&c, &sites[i]) < 0)
+			f = ops_store_fault(&c);
+	if (f == VNOC_FAULT_NONE)
+		f = ops_bump(&c);
+	f = ops_finish(&c, f);
+	if (f != VNOC_FAULT_NONE)
+		vnocd_log("liveness: taking out silent sites failed: %s", why);
+	free(sites);
+}

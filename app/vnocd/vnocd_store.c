@@ -94,6 +94,10 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 		"UPDATE sites SET last_seen = ?2, rx_packets = ?3, tx_packets = ?4, drops = ?5"
 		" WHERE id = ?1",
 	[VNOCD_SQL_SITE_VIEW_VERSION_SET] = "UPDATE sites SET view_version = ?2 WHERE id = ?1",
+	[VNOCD_SQL_SITES_SILENT] =
+		"SELECT id, max(last_seen, ?2) FROM sites WHERE max(last_seen, ?2) < ?1 ORDER BY id",
+	[VNOCD_SQL_SITE_SAS_DELETE] = "DELETE FROM sas WHERE from_site = ?1 OR to_site = ?1",
+	[VNOCD_SQL_SITE_DELETE] = "DELETE FROM sites WHERE id = ?1",
 	[VNOCD_SQL_SITE_PEERS] =
 		"SELECT DISTINCT b.site FROM memberships a JOIN memberships b ON b.grp = a.grp"
 		" WHERE a.site = ?1",

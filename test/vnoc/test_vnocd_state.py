@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """vnocd's state: accounting rows and their CSV export, a restart that keeps
-memberships and SAs, and requests that must change nothing."""
+memberships and SAs, silent sites taken out, and requests that must change
+nothing."""
 
 import csv
 import io
@@ -101,6 +102,48 @@ def test_restart_keeps_memberships_and_sas(d):
     v.stop()
 
 
+def test_silent_site_is_taken_out_and_registers_again(d):
+    """B stops sending heartbeats (killed, cut off): after --liveness-timeout
+    its roles are left (accounting 'silent for N s'), the SAs it shared
+    go, its registration too, while A, which keeps beating, keeps its
+    own. B back: UnknownSite, then RegisterSite and JoinVpn as new. A
+    restart of vnocd gives every site the whole timeout again."""
+    group = "239.1.1.1"
+    extra = ["--heartbeat", "1", "--liveness-timeout", "2"]
+    pki = Pki(d)
+    with Vnocd(d, pki, POLICY, extra=extra) as v:
+        a, b = v.client("A"), v.client("B")
+        a.register("A", "10.0.0.1")
+        b.register("B", "10.0.0.2")
+        a.join("A", group, "send")
+        b.join("B", group, "receive")
+        t0 = time.time()
+        while time.time() - t0 < 6 and v.sql("SELECT 1 FROM memberships WHERE site = 'B'"):
+            a.heartbeat("A")
+            time.sleep(0.2)
+        took = time.time() - t0
+        assert not v.sql("SELECT 1 FROM memberships WHERE site = 'B'"), v.log()
+        assert 1.8 <= took <= 3.5, took
+        assert v.sql("SELECT id FROM sites") == [["A"]]
+        assert v.sql("SELECT site, roles FROM memberships") == [["A", "2"]]
+        assert v.sql("SELECT count(*) FROM sas") == [["0"]]
+        rows = v.sql("SELECT site, role, action, reason FROM accounting WHERE action = 'leave'")
+        assert len(rows) == 1 and rows[0][:3] == ["B", "receive", "leave"], rows
+        assert rows[0][3].startswith("silent for "), rows
+        assert "liveness: site B silent for" in v.log()
+        assert a.watch("A", 0, 1)["groups"][0]["members"][0]["site"] == "A"
+        # B was only cut off: it learns it, registers and joins again.
+        expect_fault("UnknownSite", b.heartbeat, "B")
+        b.register("B", "10.0.0.2")
+        assert b.join("B", group, "receive")[0] == {"receiver"}
+        assert sorted(m["site"] for m in a.watch("A", 0, 1)["groups"][0]["members"]) == ["A", "B"]
+    # vnocd down longer than the timeout: nobody is silent "since before".
+    time.sleep(2.5)
+    with Vnocd(d, pki, POLICY, extra=extra) as v:
+        time.sleep(1.0)
+        assert len(v.sql("SELECT id FROM sites")) == 2
+
+
 def test_malformed_soap_is_bad_request_and_changes_nothing(d):
     with Vnocd(d, Pki(d), POLICY) as v:
         a = v.client("A")
@@ -179,6 +222,7 @@ if __name__ == "__main__":
     main([test_accounting_rows_for_join_leave_and_deny,
           test_accounting_export_prints_csv_since_a_time,
           test_restart_keeps_memberships_and_sas,
+          test_silent_site_is_taken_out_and_registers_again,
           test_malformed_soap_is_bad_request_and_changes_nothing,
           test_oversized_body_is_413_and_changes_nothing,
           test_wrong_method_and_path])
