@@ -20,7 +20,12 @@
 
 #include "ivgmpd.h"
 
-#define MBUF_COUNT      16383
+#define MBUF_COUNT      16383   /* at least; more with more workers (mbuf_count) */
+/* What one worker's queues can hold: an RX and a TX ring of 1024 on each
+ * port (ivgmpd_port.c), and its mempool cache. */
+#define MBUF_PER_WORKER (2 * (1024 + 1024) + MBUF_CACHE)
+/* ESP copies in flight in a burst, IGMP frames on rings, the main lcore. */
+#define MBUF_SPARE      8192
 #define MBUF_CACHE      256
 #define CONTROL_RING    1024
 #define MANAGEMENT_PERIOD_US 1000
@@ -29,7 +34,7 @@ static struct ivgmpd daemon_state;
 
 struct options {
 	const char *config;
-	unsigned int workers;
+	unsigned int workers;        /* 0: the configuration's "workers", else 1 */
 	unsigned int idle_exit_ms;   /* 0: run until a signal */
 };
 
@@ -39,7 +44,8 @@ usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- --config FILE [--workers N] [--idle-exit MS]\n"
 		"  --config FILE    configuration (doc/configuration.rst)\n"
-		"  --workers N      worker lcores to use (default 1; EAL -l must give N+1 lcores)\n"
+		"  --workers N      worker lcores to use (default: the configuration's\n"
+		"                   'workers', else 1; EAL -l must give N+1 lcores)\n"
 		"  --idle-exit MS   exit once no packet arrived for MS milliseconds\n"
 		"                   (for runs on net_pcap files)\n", prog);
 }
@@ -56,7 +62,7 @@ options_parse(int argc, char **argv, struct options *opt)
 	};
 	int c;
 
-	opt->workers = 1;
+	opt->workers = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -64,6 +70,8 @@ options_parse(int argc, char **argv, struct options *opt)
 			break;
 		case 'w':
 			opt->workers = (unsigned int)atoi(optarg);
+			if (opt->workers < 1)
+				return -1;
 			break;
 		case 'i':
 			opt->idle_exit_ms = (unsigned int)atoi(optarg);
@@ -72,7 +80,7 @@ options_parse(int argc, char **argv, struct options *opt)
 			return -1;
 		}
 	}
-	if (opt->config == NULL || opt->workers < 1 || opt->workers > IVGMPD_MAX_WORKERS)
+	if (opt->config == NULL)
 		return -1;
 	return 0;
 }
@@ -171,6 +179,18 @@ rings_create(struct ivgmpd *d)
 	return d->igmp_ring && d->source_ring && d->control_tx_ring ? 0 : -1;
 }
 
+/* Enough mbufs for every worker's rings to be full at once, as a 2^k - 1
+ * (the size a mempool's ring wastes least with). */
+static unsigned int
+mbuf_count(unsigned int n_workers)
+{
+	unsigned int need = n_workers * MBUF_PER_WORKER + MBUF_SPARE, n = MBUF_COUNT;
+
+	while (n < need)
+		n = 2 * n + 1;
+	return n;
+}
+
 /* The management lcore: membership, timers, announcements, and the end of
  * the run. It sleeps between steps: it must not take a core from a worker. */
 static void
@@ -220,7 +240,6 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
-	d->n_workers = opt.workers;
 	d->started_ms = ivgmpd_now_ms();
 	d->config_path = opt.config;
 	d->conf = conf_new();
@@ -231,18 +250,36 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ivgmpd_conf_log(d->conf, opt.config);
+	/* The command line wins over the file (a one-off run, a test). */
+	d->n_workers = opt.workers ? opt.workers : d->conf->workers ? d->conf->workers : 1;
+	if (d->n_workers > IVGMPD_MAX_WORKERS) {
+		IVGMP_LOG(ERR, main, "%u workers: this build of ivgmpd runs at most %d",
+			  d->n_workers, IVGMPD_MAX_WORKERS);
+		rte_eal_cleanup();
+		return 1;
+	}
+	if (rte_lcore_count() < d->n_workers + 1) {
+		IVGMP_LOG(ERR, main, "%u workers need %u lcores (EAL -l), got %u",
+			  d->n_workers, d->n_workers + 1, rte_lcore_count());
+		rte_eal_cleanup();
+		return 1;
+	}
+	IVGMP_LOG(INFO, main, "%u worker(s), from %s", d->n_workers,
+		  opt.workers ? "--workers" : d->conf->workers ? "the configuration" : "the default");
 	d->mb = alloc_mb_mgr(0);
 	if (d->mb == NULL) {
 		IVGMP_LOG(ERR, main, "cannot allocate an ipsec-mb manager");
 		return 1;
 	}
 	init_mb_mgr_auto(d->mb, &arch);
-	d->pool = rte_pktmbuf_pool_create("mbufs", MBUF_COUNT, MBUF_CACHE, 0,
+	d->pool = rte_pktmbuf_pool_create("mbufs", mbuf_count(d->n_workers), MBUF_CACHE, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (d->pool == NULL) {
 		IVGMP_LOG(ERR, main, "cannot create the mbuf pool: %s", rte_strerror(rte_errno));
 		return 1;
 	}
+	IVGMP_LOG(INFO, main, "mbuf pool: %u mbufs of %u bytes", d->pool->size,
+		  (unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE);
 	pthread_mutex_init(&d->lock, NULL);
 	if (rings_create(d) < 0) {
 		IVGMP_LOG(ERR, main, "cannot create rings: %s", rte_strerror(rte_errno));

@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "fwd/fwd.h"
+#include "fwd/fwd_conf.h"
 #include "group/group.h"
 #include "igmp/igmp.h"
 #include "vnoc/vnoc.h"
@@ -22,7 +23,7 @@
 
 #include "ivgmpd_log.h"
 
-#define IVGMPD_MAX_WORKERS 16
+#define IVGMPD_MAX_WORKERS (RTE_MAX_LCORE - 1)   /* every lcore but the main one */
 #define IVGMPD_MAX_PEERS (CONF_MAX_SITES - 1)
 
 /* What the VNOC's last view says, ready for the snapshot builder. */
@@ -145,8 +146,6 @@ void ivgmpd_announce_close(struct ivgmpd *d);
 
 /* ivgmpd_report.c: counters and SA statistics, for telemetry and the exit report. */
 uint64_t ivgmpd_counter_sum(const struct ivgmpd *d, enum worker_counter id);
-/* Does the counter count packets that died (and why)? */
-bool ivgmpd_counter_is_drop(enum worker_counter id);
 
 /* One SA of either origin: the config file's, or the VNOC's last view. */
 struct ivgmpd_sa_ref {

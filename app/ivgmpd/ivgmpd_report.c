@@ -16,22 +16,6 @@ ivgmpd_counter_sum(const struct ivgmpd *d, enum worker_counter id)
 	return sum;
 }
 
-/* The counters named *drop* say why a packet died; three others also count
- * packets that died without "drop" in their names. The rate-limited and
- * ring-full source reports are not among them: the packet itself went on. */
-bool
-ivgmpd_counter_is_drop(enum worker_counter id)
-{
-	switch (id) {
-	case WORKER_CTR_lan_igmp_rate_limited:
-	case WORKER_CTR_lan_igmp_ring_full:
-	case WORKER_CTR_crypto_errors:
-		return true;
-	default:
-		return strstr(worker_counter_name(id), "drop") != NULL;
-	}
-}
-
 bool
 ivgmpd_sa_at(const struct ivgmpd *d, uint32_t i, struct ivgmpd_sa_ref *out)
 {

@@ -5,31 +5,13 @@
  *     and groups delivered on the LAN whatever the LAN says;
  *   - IGMP: which groups the LAN wants, from which sources (RFC 3376 6.3);
  *   - announcements: groups a host announced it receives.
+ * The configured part (SAs, sites, inbound SPIs, boundaries, groups) is
+ * lib/fwd's fwd_conf.h, which ivgmp-bench uses too.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_malloc.h>
-
 #include "ivgmpd.h"
-
-static int
-sas_create(struct ivgmpd *d)
-{
-	const struct conf *conf = d->conf;
-
-	for (uint16_t i = 0; i < conf->n_sas; i++) {
-		struct esp_sa *sa = rte_zmalloc("esp_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
-
-		if (sa == NULL)
-			return -1;
-		d->sas[i] = sa;
-		d->n_sas = i + 1;
-		if (esp_sa_init(sa, &conf->sas[i].params, d->mb) < 0)
-			return -1;
-	}
-	return 0;
-}
 
 /* The groups of a snapshot being built, and the storage behind them. */
 struct state_groups {
@@ -133,9 +115,7 @@ state_groups_from_conf(struct state_groups *sg, const struct conf *conf)
 
 		if (spec == NULL)
 			return;
-		spec->n_sites = conf->groups[i].n_send_to;
-		spec->sites = conf->groups[i].send_to;
-		spec->filter = conf->groups[i].receive ? FWD_FILTER_ALL : FWD_FILTER_NONE;
+		fwd_conf_group_fill(&conf->groups[i], spec);
 	}
 }
 
@@ -230,30 +210,13 @@ ivgmpd_state_publish(struct ivgmpd *d)
 	};
 	struct fwd_state *state = NULL;
 
-	for (uint16_t i = 0; i < conf->n_sites; i++) {
-		const struct conf_site *cs = &conf->sites[i];
-
-		memset(&sites[i], 0, sizeof(sites[i]));
-		sites[i].wan_addr = cs->wan_addr;
-		memcpy(sites[i].dst_mac, cs->has_mac ? cs->mac : conf->nexthop_mac, 6);
-		sites[i].udp_encap = cs->udp_encap;
-		sites[i].sa_out = cs->sa_out >= 0 ? d->sas[cs->sa_out] : NULL;
-	}
+	fwd_conf_sites_fill(conf, d->sas, sites);
 	if (inbound == NULL)
 		return -1;
 	vnoc_sites_fill(d, sites + conf->n_sites);
-	for (uint16_t i = 0; i < conf->n_sas; i++) {
-		if (!conf->sas[i].inbound)
-			continue;
-		inbound[spec.n_inbound].sa = d->sas[i];
-		inbound[spec.n_inbound].site = conf->sas[i].site;
-		spec.n_inbound++;
-	}
+	spec.n_inbound = fwd_conf_inbound_fill(conf, d->sas, inbound);
 	spec.n_inbound += vnoc_inbound_fill(d, inbound + spec.n_inbound);
-	for (uint16_t i = 0; i < conf->n_boundaries; i++) {
-		boundaries[i].addr = conf->boundaries[i].addr;
-		boundaries[i].mask = conf->boundaries[i].mask;
-	}
+	fwd_conf_boundaries_fill(conf, boundaries);
 
 	sg.view = malloc(sizeof(*sg.view) + UINT16_MAX * sizeof(sg.view->sources[0]));
 	if (sg.view == NULL) {
@@ -291,7 +254,7 @@ ivgmpd_state_publish(struct ivgmpd *d)
 int
 ivgmpd_state_build(struct ivgmpd *d)
 {
-	if (sas_create(d) < 0)
+	if (fwd_conf_sas_create(d->conf, d->mb, d->sas, &d->n_sas) < 0)
 		return -1;
 	return ivgmpd_state_publish(d);
 }
@@ -302,7 +265,6 @@ ivgmpd_state_free(struct ivgmpd *d)
 	fwd_state_free(d->fwd.current);
 	d->fwd.current = NULL;
 	ivgmpd_vnoc_view_free(d);
-	for (uint16_t i = 0; i < d->n_sas; i++)
-		rte_free(d->sas[i]);
+	fwd_conf_sas_free(d->sas, d->n_sas);
 	d->n_sas = 0;
 }

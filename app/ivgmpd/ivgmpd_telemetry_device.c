@@ -100,9 +100,46 @@ port_stats(uint16_t port)
 	return one;
 }
 
+/* What each worker did, to see how RSS (or af_packet's fanout) spreads the
+ * load: the counters that show traffic and work, one dict per worker, in
+ * worker order ("worker_0", ...). A worker's counters are written by its
+ * lcore alone; read here without a lock, like the sums. */
+static const enum worker_counter per_worker_counters[] = {
+	WORKER_CTR_lan_rx_packets, WORKER_CTR_esp_out_copies, WORKER_CTR_wan_tx_packets,
+	WORKER_CTR_wan_rx_packets, WORKER_CTR_esp_in_packets, WORKER_CTR_lan_tx_packets,
+	WORKER_CTR_esp_in_drop_other_worker, WORKER_CTR_busy_cycles,
+};
+
+static struct rte_tel_data *
+workers_stats(const struct ivgmpd *d)
+{
+	struct rte_tel_data *all = rte_tel_data_alloc();
+
+	if (all == NULL)
+		return NULL;
+	rte_tel_data_start_dict(all);
+	for (unsigned int i = 0; i < d->n_workers; i++) {
+		struct rte_tel_data *one = rte_tel_data_alloc();
+		char key[24];
+
+		if (one == NULL)
+			break;
+		rte_tel_data_start_dict(one);
+		rte_tel_data_add_dict_u64(one, "lcore", d->worker_lcores[i]);
+		rte_tel_data_add_dict_u64(one, "queue", i);
+		for (size_t k = 0; k < RTE_DIM(per_worker_counters); k++)
+			rte_tel_data_add_dict_u64(one, worker_counter_name(per_worker_counters[k]),
+						  d->workers[i]->counters.c[per_worker_counters[k]]);
+		snprintf(key, sizeof(key), "worker_%u", i);
+		ivgmpd_tel_add_container(all, key, one);
+	}
+	return all;
+}
+
 /* Flat: every worker counter, summed over the workers (what scripts read).
  * "ports": each port's own counters. "drops": the drop counters that are
- * not zero, so that why packets died shows at a glance. */
+ * not zero, so that why packets died shows at a glance. "workers": a few
+ * counters per worker (workers_stats). */
 int
 ivgmpd_telemetry_stats(struct ivgmpd *d, const char *params __rte_unused,
 		       struct rte_tel_data *data)
@@ -111,6 +148,7 @@ ivgmpd_telemetry_stats(struct ivgmpd *d, const char *params __rte_unused,
 	struct rte_tel_data *drops = rte_tel_data_alloc();
 	struct rte_tel_data *lan = port_stats(d->lan_port);
 	struct rte_tel_data *wan = port_stats(d->wan_port);
+	struct rte_tel_data *workers;
 	uint64_t total = 0;
 
 	if (ports == NULL || drops == NULL || lan == NULL || wan == NULL) {
@@ -128,7 +166,7 @@ ivgmpd_telemetry_stats(struct ivgmpd *d, const char *params __rte_unused,
 		const char *name = worker_counter_name((enum worker_counter)id);
 
 		rte_tel_data_add_dict_u64(data, name, v);
-		if (v && ivgmpd_counter_is_drop((enum worker_counter)id)) {
+		if (v && worker_counter_is_drop((enum worker_counter)id)) {
 			rte_tel_data_add_dict_u64(drops, name, v);
 			total += v;
 		}
@@ -140,7 +178,12 @@ ivgmpd_telemetry_stats(struct ivgmpd *d, const char *params __rte_unused,
 		rte_tel_data_free(drops);
 		return -EINVAL;
 	}
-	return ivgmpd_tel_add_container(data, "drops", drops);
+	if (ivgmpd_tel_add_container(data, "drops", drops) < 0)
+		return -EINVAL;
+	workers = workers_stats(d);
+	if (workers == NULL)
+		return -ENOMEM;
+	return ivgmpd_tel_add_container(data, "workers", workers);
 }
 
 static struct rte_tel_data *

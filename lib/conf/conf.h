@@ -94,6 +94,7 @@ struct conf {
 	uint32_t replay_window;         /* default for inbound SAs */
 	uint16_t wan_mtu;               /* largest outer IPv4 packet sent */
 	uint32_t lan_addr;              /* the device on the LAN; 0: never queries */
+	uint32_t workers;               /* worker lcores, 1..RTE_MAX_LCORE - 1; 0: not set */
 
 	struct conf_igmp igmp;
 	uint16_t n_boundaries;          /* administrative scope: never crosses the VPN */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_config.h>         /* RTE_MAX_LCORE, the bound of "workers" */
+
 #include "pkt/pkt.h"
 #include "conf_private.h"
 
@@ -335,7 +337,7 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 	if (strcmp(key, "wan-address") && strcmp(key, "wan-nexthop-mac") &&
 	    strcmp(key, "outer-ttl") && strcmp(key, "outer-df") &&
 	    strcmp(key, "replay-window") && strcmp(key, "wan-mtu") &&
-	    !conf_membership_knows(key))
+	    strcmp(key, "workers") && !conf_membership_knows(key))
 		return conf_fail(cur, "unknown keyword '%s'", key);
 	if (argc != 2)
 		return conf_fail(cur, argc < 2 ? "missing argument: '%s' needs a value"
@@ -375,6 +377,13 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 	}
 	if (strcmp(key, "replay-window") == 0)
 		return parse_window(cur, argv[1], &conf->replay_window);
+	if (strcmp(key, "workers") == 0) {
+		/* One lcore stays the main (management) lcore. */
+		if (parse_ranged(cur, "workers", argv[1], 1, RTE_MAX_LCORE - 1, &v) < 0)
+			return -1;
+		conf->workers = (uint32_t)v;
+		return 0;
+	}
 	if (parse_ranged(cur, "wan-mtu", argv[1], 576, 9600, &v) < 0)
 		return -1;
 	conf->wan_mtu = (uint16_t)v;

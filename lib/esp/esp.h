@@ -76,7 +76,9 @@ struct esp_sa {
 	/* Outbound: the last sequence number handed out; shared by workers. */
 	uint64_t seq_out;
 	uint64_t bytes_out;
-	/* Inbound: one worker owns an inbound SA (RSS by SPI), so no atomics. */
+	/* Inbound: written by its owner only (esp_inb_owner_claim), so the
+	 * window and the statistics need no atomics. */
+	uint32_t inb_owner;           /* 0, or 1 + the worker that owns it */
 	struct esp_replay replay;
 	struct esp_sa_stats stats;
 };
@@ -121,11 +123,17 @@ esp_outb_payload_len(uint32_t inner_len)
  * written once into the original and read by every copy's encryption. */
 void esp_outb_trailer_write(uint8_t *inner, uint32_t inner_len);
 
-/* Reserve n consecutive sequence numbers for n packets totalling bytes inner
- * bytes. Returns the first, or 0 when the SA may not send them: the 32-bit
- * space is used up without ESN (a rekey must come first, never a wrap), or
- * the lifetime is. */
-uint64_t esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, uint64_t bytes);
+/*
+ * Reserve n consecutive sequence numbers for n packets of inner_len[0..n-1]
+ * inner bytes, with one atomic add on the SA's number and one on its bytes:
+ * several workers may send on one SA, and each gets numbers no other does.
+ * *granted is how many of the first packets may be sent, a prefix of 0..n;
+ * the others would pass 2^32 - 1 without ESN (a rekey must come first, never
+ * a wrap) or a lifetime: they are counted in expired_drops and their numbers
+ * are never used. Returns the first number, or 0 when none is granted.
+ */
+uint64_t esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, const uint32_t *inner_len,
+			      uint32_t *granted);
 
 /* Packets an outbound SA has carried: every number handed out was either
  * sent or refused and counted in expired_drops. */
@@ -144,6 +152,37 @@ void esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
 		       struct esp_job_scratch *scratch);
 
 /* --- inbound (esp_inb.c) --- */
+
+/*
+ * One writer per inbound SA. The window, the ICV and lifetime counters of an
+ * inbound SA are plain memory: the first worker that claims the SA owns it
+ * for the SA's life, and a packet of that SA received by another worker is
+ * dropped (the caller counts it). With RSS on the outer addresses (or the
+ * kernel's fanout hash for af_packet) one peer's ESP lands on one queue, so
+ * the other worker never gets any; if it does (a NIC's RSS table changed,
+ * af_packet rolled a packet over to another socket under load), dropping it
+ * costs one packet, where two writers would corrupt the window: accept a
+ * replay, or drop good packets for good. Compared with a lock-free window
+ * (compare-and-swap on its words and top), this keeps every inbound field
+ * single-writer, the statistics included, at the price of one load that
+ * stays in the SA's cache line. worker is the caller's index + 1 (never 0).
+ * Returns true when the caller may go on with the packet.
+ */
+static inline bool
+esp_inb_owner_claim(struct esp_sa *sa, uint32_t worker)
+{
+	uint32_t owner = __atomic_load_n(&sa->inb_owner, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(owner == worker, 1))
+		return true;
+	if (owner != 0)
+		return false;
+	/* Acquire: the SA was made by the management lcore before the snapshot
+	 * naming it was published, so nothing else needs ordering here. */
+	return __atomic_compare_exchange_n(&sa->inb_owner, &owner, worker, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) ||
+	       owner == worker;
+}
 
 /* Check length and the replay window, then fill job to decrypt in place.
  * The ICV is checked by esp_inb_finish once the job completed. */

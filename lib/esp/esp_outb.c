@@ -18,24 +18,41 @@ esp_outb_trailer_write(uint8_t *inner, uint32_t inner_len)
 }
 
 uint64_t
-esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, uint64_t bytes)
+esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, const uint32_t *inner_len,
+		     uint32_t *granted)
 {
-	uint64_t first = __atomic_fetch_add(&sa->seq_out, n, __ATOMIC_RELAXED) + 1;
-	uint64_t last = first + n - 1;
-	uint64_t used_bytes = __atomic_add_fetch(&sa->bytes_out, bytes, __ATOMIC_RELAXED);
+	uint64_t bytes = 0, first, used_bytes, limit = UINT64_MAX;
+	uint32_t ok;
+
+	for (uint32_t i = 0; i < n; i++)
+		bytes += inner_len[i];
+	/* Relaxed: a number must be handed out once, not in any order with
+	 * other memory; the counters are read only for statistics. */
+	first = __atomic_fetch_add(&sa->seq_out, n, __ATOMIC_RELAXED) + 1;
+	used_bytes = __atomic_fetch_add(&sa->bytes_out, bytes, __ATOMIC_RELAXED);
 
 	/* Without ESN the counter must not cycle (RFC 4303 3.3.3): the SA is
 	 * spent and a new one must take over. With ESN, 2^64 is out of reach. */
-	if (!sa->esn && last > UINT32_MAX)
-		goto refuse;
-	if (sa->lifetime_packets && last > sa->lifetime_packets)
-		goto refuse;
-	if (sa->lifetime_bytes && used_bytes > sa->lifetime_bytes)
-		goto refuse;
-	return first;
-refuse:
-	__atomic_fetch_add(&sa->stats.expired_drops, n, __ATOMIC_RELAXED);
-	return 0;
+	if (!sa->esn)
+		limit = UINT32_MAX;
+	if (sa->lifetime_packets && sa->lifetime_packets < limit)
+		limit = sa->lifetime_packets;
+	if (first > limit)
+		ok = 0;
+	else
+		ok = limit - first + 1 < n ? (uint32_t)(limit - first + 1) : n;
+	if (sa->lifetime_bytes) {
+		/* Bytes reserved by others before ours count first. */
+		uint32_t k = 0;
+
+		while (k < ok && used_bytes + inner_len[k] <= sa->lifetime_bytes)
+			used_bytes += inner_len[k++];
+		ok = k;
+	}
+	if (ok < n)
+		__atomic_fetch_add(&sa->stats.expired_drops, n - ok, __ATOMIC_RELAXED);
+	*granted = ok;
+	return ok ? first : 0;
 }
 
 void

@@ -19,10 +19,11 @@ esp_encrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *inner, uint32_t inner_len,
 {
 	struct esp_job_scratch scratch;
 	uint32_t payload_len = esp_outb_payload_len(inner_len);
-	uint64_t seq = esp_outb_seq_reserve(sa, 1, inner_len);
+	uint32_t granted;
+	uint64_t seq = esp_outb_seq_reserve(sa, 1, &inner_len, &granted);
 	IMB_JOB *job;
 
-	if (seq == 0)
+	if (granted == 0)
 		return 0;
 	esp_outb_trailer_write(inner, inner_len);
 	job = IMB_GET_NEXT_JOB(mgr);

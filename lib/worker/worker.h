@@ -74,6 +74,7 @@
 	X(esp_in_drop_bad_trailer)                                           \
 	X(esp_in_drop_not_ipv4)                                              \
 	X(esp_in_drop_sa_expired)                                            \
+	X(esp_in_drop_other_worker)                                          \
 	X(esp_in_packets)                                                    \
 	X(inner_drop_malformed)                                              \
 	X(inner_drop_not_multicast)                                          \
@@ -101,6 +102,8 @@ struct worker_counters {
 } __rte_cache_aligned;
 
 const char *worker_counter_name(enum worker_counter id);
+/* Does the counter count packets that died (and why)? */
+bool worker_counter_is_drop(enum worker_counter id);
 
 /* What a worker needs to know about its ports and its site. */
 struct worker_config {

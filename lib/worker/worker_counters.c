@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
 #include "worker.h"
 
 static const char *const counter_names[] = {
@@ -11,4 +13,20 @@ const char *
 worker_counter_name(enum worker_counter id)
 {
 	return id < WORKER_CTR_MAX ? counter_names[id] : "unknown";
+}
+
+/* The counters named *drop* say why a packet died; three others also count
+ * packets that died without "drop" in their names. The rate-limited and
+ * ring-full source reports are not among them: the packet itself went on. */
+bool
+worker_counter_is_drop(enum worker_counter id)
+{
+	switch (id) {
+	case WORKER_CTR_lan_igmp_rate_limited:
+	case WORKER_CTR_lan_igmp_ring_full:
+	case WORKER_CTR_crypto_errors:
+		return true;
+	default:
+		return strstr(worker_counter_name(id), "drop") != NULL;
+	}
 }

@@ -196,6 +196,12 @@ worker_wan_burst(struct worker *w, const struct fwd_state *state,
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		/* One writer per inbound SA (esp.h, esp_inb_owner_claim). */
+		if (unlikely(!esp_inb_owner_claim(slot->sa, w->cfg.qsbr_thread_id + 1))) {
+			worker_count(w, WORKER_CTR_esp_in_drop_other_worker);
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		job = IMB_GET_NEXT_JOB(w->mb);
 		wj = worker_job_of(w, job);
 		verdict = esp_inb_job_fill(job, slot->sa, esp, esp_len, &wj->esp);

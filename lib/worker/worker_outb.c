@@ -182,47 +182,84 @@ outb_job_done(struct worker *w, IMB_JOB *job, struct outb_tx *tx)
 	}
 }
 
-/* One job per (packet, site): submit as we go so the library keeps its
- * lanes full, collect whatever completes, flush at the end of the burst. */
+/* Encrypt one copy of p for site with sequence number seq, submit it, and
+ * collect whatever the library completed. */
+static inline void
+outb_copy_submit(struct worker *w, const struct fwd_state *state,
+		 const struct fwd_site *site, const struct outb_packet *p,
+		 struct rte_mbuf *copy, uint64_t seq, struct outb_tx *tx)
+{
+	uint8_t *esp = outb_headers_write(w, state, site, p, copy);
+	IMB_JOB *job = IMB_GET_NEXT_JOB(w->mb);
+
+	esp_outb_job_fill(job, site->sa_out, seq, p->inner, p->payload_len, esp,
+			  &worker_job_of(w, job)->esp);
+	job->user_data = copy;
+	for (job = IMB_SUBMIT_JOB(w->mb); job; job = IMB_GET_COMPLETED_JOB(w->mb))
+		outb_job_done(w, job, tx);
+}
+
+/*
+ * One job per (packet, site). Consecutive packets of one group make a run
+ * (a burst is mostly one flow or a few); for each site of the group, the
+ * run's sequence numbers are reserved with one atomic add on the SA
+ * (esp_outb_seq_reserve): other workers sending on the same SA get other
+ * numbers, and the run's copies go out numbered in order. Runs are taken in
+ * the order of the burst and copies of a run site by site, so each site
+ * gets its packets in LAN order. Jobs are submitted as they are filled so
+ * the library keeps its lanes full; the burst ends with a flush.
+ */
 static void
 outb_encrypt(struct worker *w, const struct fwd_state *state,
 	     struct outb_packet *pkts, uint16_t n, struct outb_tx *tx)
 {
-	struct rte_mbuf *copies[UINT8_MAX + 1];
+	struct rte_mbuf *copies[WORKER_BURST];
+	const struct outb_packet *fit[WORKER_BURST];
+	uint32_t inner_len[WORKER_BURST];
 	IMB_JOB *job;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct outb_packet *p = &pkts[i];
-		uint16_t n_sites = RTE_MIN(p->group->n_sites, (uint16_t)RTE_DIM(copies));
+	for (uint16_t i = 0; i < n; i++)
+		esp_outb_trailer_write(pkts[i].inner, pkts[i].inner_len);
 
-		esp_outb_trailer_write(p->inner, p->inner_len);
-		if (unlikely(rte_pktmbuf_alloc_bulk(w->cfg.pool, copies, n_sites) != 0)) {
-			w->counters.c[WORKER_CTR_drop_no_mbuf] += n_sites;
-			continue;
-		}
+	for (uint16_t first = 0, last; first < n; first = last) {
+		const struct fwd_group *group = pkts[first].group;
+		uint16_t n_sites = RTE_MIN(group->n_sites, (uint16_t)(UINT8_MAX + 1));
+
+		for (last = first + 1; last < n && pkts[last].group == group; last++)
+			;
 		for (uint16_t j = 0; j < n_sites; j++) {
-			const struct fwd_site *site = &state->sites[p->group->sites[j]];
+			const struct fwd_site *site = &state->sites[group->sites[j]];
+			uint32_t n_fit = 0, granted;
 			uint64_t seq;
-			uint8_t *esp;
 
-			if (unlikely(site->udp_encap && !outb_copy_fits(w, state, p, true))) {
-				worker_count(w, WORKER_CTR_lan_drop_too_big);
-				rte_pktmbuf_free(copies[j]);
+			/* Sites behind NAT add a UDP header: some copies may not fit. */
+			for (uint16_t i = first; i < last; i++) {
+				if (unlikely(site->udp_encap &&
+					     !outb_copy_fits(w, state, &pkts[i], true))) {
+					worker_count(w, WORKER_CTR_lan_drop_too_big);
+					continue;
+				}
+				fit[n_fit] = &pkts[i];
+				inner_len[n_fit++] = pkts[i].inner_len;
+			}
+			if (n_fit == 0)
+				continue;
+			/* The copies first: a number reserved is a number sent (or
+			 * refused and counted), so the SA's packet count holds. */
+			if (unlikely(rte_pktmbuf_alloc_bulk(w->cfg.pool, copies, n_fit) != 0)) {
+				w->counters.c[WORKER_CTR_drop_no_mbuf] += n_fit;
 				continue;
 			}
-			seq = esp_outb_seq_reserve(site->sa_out, 1, p->inner_len);
-			if (unlikely(seq == 0)) {
-				worker_count(w, WORKER_CTR_esp_out_drop_sa_expired);
-				rte_pktmbuf_free(copies[j]);
-				continue;
+			seq = esp_outb_seq_reserve(site->sa_out, n_fit, inner_len, &granted);
+			/* Past its lifetime (or 2^32 without ESN) the SA sends the
+			 * first packets that fit, the others never. */
+			if (unlikely(granted < n_fit)) {
+				w->counters.c[WORKER_CTR_esp_out_drop_sa_expired] += n_fit - granted;
+				rte_pktmbuf_free_bulk(copies + granted, n_fit - granted);
+				n_fit = granted;
 			}
-			esp = outb_headers_write(w, state, site, p, copies[j]);
-			job = IMB_GET_NEXT_JOB(w->mb);
-			esp_outb_job_fill(job, site->sa_out, seq, p->inner, p->payload_len, esp,
-					  &worker_job_of(w, job)->esp);
-			job->user_data = copies[j];
-			for (job = IMB_SUBMIT_JOB(w->mb); job; job = IMB_GET_COMPLETED_JOB(w->mb))
-				outb_job_done(w, job, tx);
+			for (uint32_t k = 0; k < n_fit; k++)
+				outb_copy_submit(w, state, site, fit[k], copies[k], seq + k, tx);
 		}
 	}
 	while ((job = IMB_FLUSH_JOB(w->mb)) != NULL)

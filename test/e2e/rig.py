@@ -836,10 +836,14 @@ class LanSite:
     def __init__(self, rig: Rig, binary: str, site: str = "", index: int = 1,
                  hosts=("h1", "h2", "h3"), v2_hosts=("h3",), timers: Optional[dict] = None,
                  extra: Optional[List[str]] = None, vpn: Optional[List[str]] = None,
-                 wan_address: Optional[str] = None, lcores: str = "0,1"):
+                 wan_address: Optional[str] = None, lcores: str = "0,1",
+                 workers: int = 1, qpairs: int = 1):
         """site names the namespaces (<site>dev, <site>h1...) of one of
         several sites; index picks the LAN 10.(70+index).0.0/24. vpn replaces
-        the default remote site and SA lines, extra adds any line."""
+        the default remote site and SA lines, extra adds any line. workers:
+        ivgmpd's --workers (lcores must name workers + 1); qpairs > 1 gives
+        each af_packet port that many queue pairs (sockets of one
+        PACKET_FANOUT_HASH group: the kernel spreads flows over them)."""
         self.rig = rig
         self.site = site
         self.x = 70 + index
@@ -876,9 +880,11 @@ class LanSite:
             ports.append(p_if)
         self.bridge_if = rig.bridge(self.lan_ns, s + "br", ports)
         rig.settle()
+        qp = ",qpairs=%d" % qpairs if qpairs > 1 else ""
         self.device = Ivgmpd(rig, self.dev_ns, (s or "site") + "dev", binary, self.config(extra),
-                             ["net_af_packet0,iface=%s" % self.dev_lan_if,
-                              "net_af_packet1,iface=%s" % self.dev_wan_if], lcores=lcores)
+                             ["net_af_packet0,iface=%s%s" % (self.dev_lan_if, qp),
+                              "net_af_packet1,iface=%s%s" % (self.dev_wan_if, qp)],
+                             lcores=lcores, workers=workers)
 
     def config(self, extra: Optional[List[str]]) -> str:
         lines = ["# written by test/e2e/rig.py",

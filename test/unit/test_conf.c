@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include <rte_config.h>
+
 #include "conf/conf.h"
 
 /* The example of doc/configuration.rst, verbatim. */
@@ -338,6 +340,47 @@ test_outer_df_clear_and_ttl_1(void **state)
 	assert_int_equal(conf->outer_df, CONF_DF_CLEAR);
 	assert_int_equal(conf->outer_ttl, 1);
 	assert_int_equal(conf->replay_window, 64);
+}
+
+static void
+test_workers_sets_worker_count_and_defaults_to_unset(void **state)
+{
+	struct conf *conf = *state;
+
+	assert_int_equal(conf->workers, 0);
+	load_ok(conf, base "workers 4\n");
+	assert_int_equal(conf->workers, 4);
+}
+
+static void
+test_workers_accepts_one_to_max_lcore_minus_one(void **state)
+{
+	struct conf *conf = *state, *other = conf_new();
+	char text[4096];
+
+	assert_non_null(other);
+	load_ok(conf, base "workers 1\n");
+	assert_int_equal(conf->workers, 1);
+	snprintf(text, sizeof(text), base "workers %d\n", RTE_MAX_LCORE - 1);
+	load_ok(other, text);
+	assert_int_equal(other->workers, RTE_MAX_LCORE - 1);
+	conf_free(other);
+}
+
+static void
+test_refuses_workers_0_too_many_or_not_a_number(void **state)
+{
+	char text[4096];
+
+	(void)state;
+	expect_line_refusal("workers 0", "workers", "1 to");
+	/* One lcore is the main lcore's. */
+	snprintf(text, sizeof(text), base "workers %d\n", RTE_MAX_LCORE);
+	expect_refusal(text, BASE_LINES + 1, "workers", "1 to");
+	expect_line_refusal("workers two", "workers", "number");
+	expect_line_refusal("workers -1", "workers", "number");
+	expect_line_refusal("workers", "missing", "workers");
+	expect_line_refusal("workers 2 3", "one value", "workers");
 }
 
 static void
@@ -958,6 +1001,9 @@ main(void)
 		T(test_example_loads_every_value),
 		T(test_optional_keywords_override_defaults),
 		T(test_outer_df_clear_and_ttl_1),
+		T(test_workers_sets_worker_count_and_defaults_to_unset),
+		T(test_workers_accepts_one_to_max_lcore_minus_one),
+		T(test_refuses_workers_0_too_many_or_not_a_number),
 		T(test_sa_options_esn_window_lifetimes),
 		T(test_sa_spi_hex_and_decimal_and_same_spi_both_directions),
 		T(test_numbers_are_decimal_or_0x_hex_never_octal),

@@ -831,7 +831,12 @@ dpdk_vec_check(enum esp_aead aead, const uint8_t *key, const uint8_t *salt,
 	sa_setup_key(&sa, aead, key, salt, spi, false);
 	memcpy(inner, input, input_len);
 	esp_outb_trailer_write(inner, input_len);
-	assert_int_equal(esp_outb_seq_reserve(&sa, 1, input_len), 1);
+	{
+		uint32_t len = input_len, granted;
+
+		assert_int_equal(esp_outb_seq_reserve(&sa, 1, &len, &granted), 1);
+		assert_int_equal(granted, 1);
+	}
 	job = IMB_GET_NEXT_JOB(mgr);
 	esp_outb_job_fill(job, &sa, 1, inner, esp_outb_payload_len(input_len), esp,
 			  &scratch);
@@ -1338,7 +1343,12 @@ test_seq_exhausted_without_esn_refuses_instead_of_wrapping(void **state)
 		assert_int_equal(esp_encrypt(mgr, &tx, inner, 40, esp), 0);
 		assert_int_equal(esp_encrypt(mgr, &tx, inner, 40, esp), 0);
 	}
-	assert_int_equal(esp_outb_seq_reserve(&tx, 1, 40), 0);
+	{
+		uint32_t len = 40, granted;
+
+		assert_int_equal(esp_outb_seq_reserve(&tx, 1, &len, &granted), 0);
+		assert_int_equal(granted, 0);
+	}
 	assert_int_equal(tx.stats.expired_drops, 3);
 	/* Nothing was written for the refused packets. */
 	assert_int_equal(get_be32(esp), 0);
@@ -1347,20 +1357,46 @@ test_seq_exhausted_without_esn_refuses_instead_of_wrapping(void **state)
 static void
 test_seq_reserve_batch_up_to_last_32bit_number(void **state)
 {
+	static const uint32_t len[4] = { 100, 100, 100, 100 };
 	struct esp_sa tx;
+	uint32_t granted;
 
 	(void)state;
 	sa_setup(&tx, ESP_AES_GCM_128, false);
 	tx.seq_out = SEQ_MAX32 - 3;
 	/* Three fit exactly, ending on 0xffffffff. */
-	assert_int_equal(esp_outb_seq_reserve(&tx, 3, 300), SEQ_MAX32 - 2);
-	assert_int_equal(esp_outb_seq_reserve(&tx, 1, 100), 0);
+	assert_int_equal(esp_outb_seq_reserve(&tx, 3, len, &granted), SEQ_MAX32 - 2);
+	assert_int_equal(granted, 3);
+	assert_int_equal(esp_outb_seq_reserve(&tx, 1, len, &granted), 0);
+	assert_int_equal(granted, 0);
 
 	sa_setup(&tx, ESP_AES_GCM_128, false);
 	tx.seq_out = SEQ_MAX32 - 3;
-	/* Four do not: the whole batch is refused. */
-	assert_int_equal(esp_outb_seq_reserve(&tx, 4, 400), 0);
-	assert_int_equal(tx.stats.expired_drops, 4);
+	/* Four do not: the first three go, the fourth is refused and counted. */
+	assert_int_equal(esp_outb_seq_reserve(&tx, 4, len, &granted), SEQ_MAX32 - 2);
+	assert_int_equal(granted, 3);
+	assert_int_equal(tx.stats.expired_drops, 1);
+	assert_int_equal(esp_outb_packets(&tx), SEQ_MAX32);
+}
+
+static void
+test_seq_reserve_batch_stops_at_lifetime_bytes(void **state)
+{
+	static const uint32_t len[4] = { 40, 50, 20, 10 };
+	struct esp_sa tx;
+	uint32_t granted;
+
+	(void)state;
+	sa_setup(&tx, ESP_AES_GCM_128, false);
+	tx.lifetime_bytes = 100;
+	/* 40 + 50 fit; 40 + 50 + 20 does not: a prefix of two. */
+	assert_int_equal(esp_outb_seq_reserve(&tx, 4, len, &granted), 1);
+	assert_int_equal(granted, 2);
+	assert_int_equal(tx.stats.expired_drops, 2);
+	assert_int_equal(esp_outb_packets(&tx), 2);
+	/* The bytes of refused packets count too: the SA stays spent. */
+	assert_int_equal(esp_outb_seq_reserve(&tx, 1, &len[3], &granted), 0);
+	assert_int_equal(granted, 0);
 }
 
 static void
@@ -1597,6 +1633,7 @@ main(void)
 		cmocka_unit_test(test_same_seq_twice_in_burst_second_refused_at_finish),
 		cmocka_unit_test(test_seq_exhausted_without_esn_refuses_instead_of_wrapping),
 		cmocka_unit_test(test_seq_reserve_batch_up_to_last_32bit_number),
+		cmocka_unit_test(test_seq_reserve_batch_stops_at_lifetime_bytes),
 		cmocka_unit_test(test_seq_continues_past_2_32_with_esn),
 		cmocka_unit_test(test_lifetime_packets_outbound_stops_sending),
 		cmocka_unit_test(test_lifetime_bytes_outbound_stops_sending),
