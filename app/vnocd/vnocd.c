@@ -189,7 +189,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vnocd --db PATH --policy PATH [--listen ADDR] [--port N]\n"
-		"             (--cert FILE --key FILE --client-ca FILE | --insecure-http)\n"
+		"             (--cert FILE --key FILE --client-ca FILE [--crl FILE] |\n"
+		"              --insecure-http)\n"
 		"             [--threads N] [--max-connections N] [--per-ip-connections N]\n"
 		"             [--connection-timeout S] [--body-max BYTES]\n"
 		"             [--heartbeat S] [--liveness-timeout S]\n"
@@ -222,7 +223,7 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 	enum {
 		O_DB = 256, O_POLICY, O_LISTEN, O_PORT, O_CERT, O_KEY, O_CA, O_INSECURE,
 		O_THREADS, O_MAXCONN, O_PERIP, O_CTIMEOUT, O_BODYMAX, O_HEARTBEAT, O_WATCH,
-		O_WATCHMAX, O_LIFETIME, O_AEAD, O_ESN, O_LIVENESS, O_HELP,
+		O_WATCHMAX, O_LIFETIME, O_AEAD, O_ESN, O_LIVENESS, O_CRL, O_HELP,
 	};
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
@@ -232,6 +233,7 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		{ "cert", required_argument, NULL, O_CERT },
 		{ "key", required_argument, NULL, O_KEY },
 		{ "client-ca", required_argument, NULL, O_CA },
+		{ "crl", required_argument, NULL, O_CRL },
 		{ "insecure-http", no_argument, NULL, O_INSECURE },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-connections", required_argument, NULL, O_MAXCONN },
@@ -274,6 +276,7 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		case O_CERT: cfg->cert_file = optarg; break;
 		case O_KEY: cfg->key_file = optarg; break;
 		case O_CA: cfg->client_ca_file = optarg; break;
+		case O_CRL: cfg->crl_file = optarg; break;
 		case O_INSECURE: cfg->insecure_http = true; break;
 		case O_ESN: cfg->sa_esn = true; break;
 		case O_PORT:
@@ -367,8 +370,10 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		usage(stderr);
 		return -1;
 	}
-	if (cfg->insecure_http && (cfg->cert_file || cfg->key_file || cfg->client_ca_file)) {
-		fprintf(stderr, "vnocd: --insecure-http takes no --cert, --key or --client-ca\n");
+	if (cfg->insecure_http &&
+	    (cfg->cert_file || cfg->key_file || cfg->client_ca_file || cfg->crl_file)) {
+		fprintf(stderr, "vnocd: --insecure-http takes no --cert, --key, --client-ca or "
+			"--crl\n");
 		return -1;
 	}
 	if (!cfg->insecure_http && (!cfg->cert_file || !cfg->key_file || !cfg->client_ca_file)) {
@@ -445,6 +450,32 @@ policy_reload(struct vnocd *d)
 	vnocd_ops_policy_swap(d, p);
 }
 
+/* At start (fatal if bad) and on SIGHUP (a bad file keeps the list in force). */
+static int
+crl_reload(struct vnocd *d, bool at_start)
+{
+	struct vnocd_crl *c, *old;
+	char err[512];
+
+	if (d->cfg.crl_file == NULL)
+		return 0;
+	c = vnocd_crl_load(d->cfg.crl_file, d->cfg.client_ca_file, err, sizeof(err));
+	if (c == NULL) {
+		if (at_start)
+			fprintf(stderr, "vnocd: --crl %s\n", err);
+		else
+			vnocd_log("crl: reload refused, the revocations in force stay: %s", err);
+		return -1;
+	}
+	pthread_mutex_lock(&d->lock);
+	old = d->crl;
+	d->crl = c;
+	pthread_mutex_unlock(&d->lock);
+	vnocd_crl_free(old);
+	vnocd_log("crl: %s: %u revoked certificate(s)", d->cfg.crl_file, vnocd_crl_entries(c));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -496,6 +527,10 @@ main(int argc, char **argv)
 	/* The file may have changed while vnocd was down: apply it as a
 	 * reload would. */
 	vnocd_ops_policy_swap(d, policy);
+	if (crl_reload(d, true) < 0) {
+		vnocd_store_close(&d->store);
+		return 1;
+	}
 
 	d->timer_wake_ms = UINT64_MAX;
 	d->started_s = vnocd_time();
@@ -526,6 +561,7 @@ main(int argc, char **argv)
 			continue;
 		if (sig == SIGHUP) {
 			policy_reload(d);
+			crl_reload(d, false);
 			continue;
 		}
 		vnocd_log("signal %d: stopping", sig);
@@ -540,6 +576,7 @@ main(int argc, char **argv)
 	pthread_join(d->timer, NULL);
 	vnocd_store_close(&d->store);
 	vnocd_policy_free(d->policy);
+	vnocd_crl_free(d->crl);
 	close(lock_fd);
 	return 0;
 }

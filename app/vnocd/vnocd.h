@@ -44,6 +44,7 @@ struct vnocd_config {
 	const char *cert_file;          /* the server's certificate (PEM) */
 	const char *key_file;           /* ... and its key */
 	const char *client_ca_file;     /* the CA that signs site certificates */
+	const char *crl_file;           /* revoked site certificates; NULL: none */
 	bool insecure_http;             /* tests: no TLS, site id from a header */
 	const char *db_path;
 	const char *policy_path;
@@ -167,6 +168,19 @@ uint32_t vnocd_policy_max_groups_per_site(const struct vnocd_policy *p);
 uint32_t vnocd_policy_max_sites_per_group(const struct vnocd_policy *p);
 unsigned int vnocd_policy_rule_count(const struct vnocd_policy *p);
 
+/* ---- certificate revocation (vnocd_crl.c) ---- */
+
+struct vnocd_crl;
+/* The PEM CRLs of path, each verified against the CA file; NULL and why in
+ * err if one is unreadable or not signed by the CA. */
+struct vnocd_crl *vnocd_crl_load(const char *path, const char *ca_path, char *err,
+				  size_t err_len);
+void vnocd_crl_free(struct vnocd_crl *c);
+unsigned int vnocd_crl_entries(const struct vnocd_crl *c);
+/* 1 (and the certificate's serial in hex) when crt is revoked, 0 if not,
+ * < 0 on a GnuTLS error. crt is a gnutls_x509_crt_t. */
+int vnocd_crl_revoked(const struct vnocd_crl *c, void *crt, char *serial, size_t serial_len);
+
 /* ---- sets of sites whose view changed ---- */
 
 struct vnocd_siteset {
@@ -223,6 +237,7 @@ struct vnocd {
 	struct vnocd_watch watch;
 	struct MHD_Daemon *mhd;
 	bool stopping;
+	struct vnocd_crl *crl;          /* under lock; NULL: nothing revoked */
 	int64_t started_s;              /* no site is silent from before this */
 	int64_t liveness_next_s;        /* the next look for silent sites */
 

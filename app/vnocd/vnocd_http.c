@@ -134,7 +134,8 @@ http_plain(struct MHD_Connection *conn, unsigned int status, const char *text,
 
 /* The peer's certificate, verified against the site CA, and its CN. */
 static bool
-http_tls_identity(struct MHD_Connection *conn, char *site, char *why, size_t why_len)
+http_tls_identity(struct vnocd *d, struct MHD_Connection *conn, char *site, char *why,
+		  size_t why_len)
 {
 	gnutls_typed_vdata_st purpose = {
 		.type = GNUTLS_DT_KEY_PURPOSE_OID,
@@ -195,6 +196,22 @@ http_tls_identity(struct MHD_Connection *conn, char *site, char *why, size_t why
 	    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 1, 0, other, &len2) !=
 		    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 		rc = GNUTLS_E_CERTIFICATE_ERROR;        /* two CNs: whose is it? */
+	/* Once per connection: revoked means no service, whatever it asks. */
+	if (rc == 0) {
+		char serial[2 * 20 + 1];
+		int revoked;
+
+		pthread_mutex_lock(&d->lock);
+		revoked = vnocd_crl_revoked(d->crl, crt, serial, sizeof(serial));
+		pthread_mutex_unlock(&d->lock);
+		if (revoked != 0) {
+			gnutls_x509_crt_deinit(crt);
+			snprintf(why, why_len, revoked > 0 ? "certificate of %s revoked (serial %s)"
+				 : "certificate of %s: revocation check failed%s", cn,
+				 revoked > 0 ? serial : "");
+			return false;
+		}
+	}
 	gnutls_x509_crt_deinit(crt);
 	if (rc < 0) {
 		snprintf(why, why_len, "certificate without one subject CN");
@@ -233,7 +250,7 @@ http_identity(struct vnocd *d, struct MHD_Connection *conn, char *site, char *wh
 	}
 	if (!hc->checked) {
 		hc->checked = true;
-		hc->ok = http_tls_identity(conn, hc->site, hc->why, sizeof(hc->why));
+		hc->ok = http_tls_identity(d, conn, hc->site, hc->why, sizeof(hc->why));
 		if (!hc->ok) {
 			const union MHD_ConnectionInfo *ai =
 				MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

@@ -2,7 +2,10 @@
 """Who may talk to vnocd: TLS client certificates signed by the site CA,
 the certificate's CN is the site, and a site speaks only for itself."""
 
+import os
+import shutil
 import ssl
+import time
 
 from vnoc_rig import Fault, Pki, Vnocd, envelope, element, expect_fault, main
 
@@ -43,6 +46,52 @@ def test_certificate_from_another_ca_is_refused(d):
         assert v.sql("SELECT count(*) FROM sites") == [["0"]]
         # A real A still works on the same server.
         v.client("A").register("A", "10.0.0.1")
+
+
+def test_revoked_site_certificate_is_refused_after_sighup(d):
+    """--crl: a site whose certificate the CA revoked gets 403 NotAuthorized
+    whatever it asks, from the next connection after vnocd read the CRL (at
+    start, or on SIGHUP, without a restart); the others go on. A CRL not
+    signed by the site CA is refused: at start vnocd stops, on SIGHUP the
+    revocations in force stay."""
+    pki = Pki(d)
+    crl = os.path.join(d, "sites.crl")
+    shutil.copy(pki.crl([], filename="empty.crl"), crl)
+    with Vnocd(d, pki, POLICY, extra=["--crl", crl]) as v:
+        v.client("A").register("A", "10.0.0.1")
+        v.client("B").register("B", "10.0.0.2")
+        assert "crl: %s: 0 revoked certificate(s)" % crl in v.log()
+        shutil.copy(pki.crl(["B"], filename="b.crl"), crl)
+        v.reload()
+        wait_log(v, "1 revoked certificate(s)")
+        b = v.client("B")
+        status, data = b.post(register_body("B"))
+        assert status == 403, status
+        expect_fault("NotAuthorized", b.answer, "RegisterSite", status, data)
+        assert "certificate of B revoked" in v.log(), v.log()
+        v.client("A").register("A", "10.0.0.1")
+        # A CRL from another CA: refused, B stays revoked.
+        other = pki.make_ca("other-ca")
+        shutil.copy(pki.crl([], ca=other, filename="other.crl"), crl)
+        v.reload()
+        wait_log(v, "crl: reload refused")
+        status, _ = v.client("B").post(register_body("B"))
+        assert status == 403, status
+    # At start, a CRL not signed by the site CA stops vnocd with the reason.
+    bad = Vnocd(d, pki, POLICY, extra=["--crl", crl])
+    try:
+        bad.start()
+        raise AssertionError("vnocd started with a CRL of another CA")
+    except RuntimeError:
+        pass
+    assert "not signed by the site CA" in bad.log(), bad.log()
+
+
+def wait_log(v, text, timeout=5.0):
+    end = time.time() + timeout
+    while text not in v.log():
+        assert time.time() < end, "no '%s' in the log: %s" % (text, v.log())
+        time.sleep(0.05)
 
 
 def test_site_b_certificate_asking_as_site_a_is_not_authorized(d):
@@ -108,6 +157,7 @@ def test_insecure_http_takes_the_site_from_the_header(d):
 if __name__ == "__main__":
     main([test_no_client_certificate_is_refused,
           test_certificate_from_another_ca_is_refused,
+          test_revoked_site_certificate_is_refused_after_sighup,
           test_site_b_certificate_asking_as_site_a_is_not_authorized,
           test_unknown_site_join_before_register_is_unknown_site,
           test_admin_operations_need_the_admin_certificate,

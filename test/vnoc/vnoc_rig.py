@@ -92,6 +92,28 @@ class Pki:
             self.sites[name] = (self.issue("site-" + name, name, self.ca), self.key)
         return self.sites[name]
 
+    def crl(self, revoked, ca=None, filename="sites.crl"):
+        """A PEM CRL signed by ca (the site CA unless given) listing the
+        certificates of the sites named in revoked; its path."""
+        ca = ca or self.ca
+        work = os.path.join(self.path, "crl-" + filename)
+        os.makedirs(work, exist_ok=True)
+        index = os.path.join(work, "index.txt")
+        with open(index, "w") as f:
+            for name in revoked:
+                serial = run(["openssl", "x509", "-noout", "-serial", "-in",
+                              self.site(name)[0]]).stdout.decode().strip().split("=")[1]
+                f.write("R\t491231235959Z\t240101000000Z\t%s\tunknown\t/CN=%s\n"
+                        % (serial, name))
+        cnf = os.path.join(work, "ca.cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = site_ca\n[site_ca]\ndatabase = %s\n"
+                    "default_md = sha256\ndefault_crl_days = 2\n" % index)
+        out = os.path.join(self.path, filename)
+        run(["openssl", "ca", "-batch", "-gencrl", "-config", cnf, "-cert", ca[0],
+             "-keyfile", ca[1], "-out", out])
+        return out
+
     def sites_bulk(self, names, jobs=8):
         """Many site certificates at once (openssl in parallel)."""
         todo = [n for n in names if n not in self.sites]
