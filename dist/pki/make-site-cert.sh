@@ -7,6 +7,8 @@
 #   make-site-cert.sh [-d DIR] [--days N] [--force] server HOST [HOST ...]
 #   make-site-cert.sh [-d DIR] [--days N] [--force] site SITE_ID [--csr FILE]
 #   make-site-cert.sh [-d DIR] [--days N] [--force] admin
+#   make-site-cert.sh [-d DIR] [--days N] revoke SITE_ID
+#   make-site-cert.sh [-d DIR] [--days N] crl
 #
 # What vnocd and ivgmpd expect (doc/vnocd.rst "Who is who", doc/operations.rst):
 #
@@ -26,6 +28,10 @@
 #           request's subject must be exactly CN=SITE_ID.
 #   admin   DIR/admin.key, DIR/admin.crt: the operator (CN admin), who may
 #           call ListGroups and GetAccounting.
+#   revoke  adds DIR/site-ID.crt to the revoked list (DIR/crl-index.txt) and
+#           writes DIR/sites.crl anew: vnocd's --crl (reloaded on SIGHUP).
+#   crl     writes DIR/sites.crl anew from the list (renew it before it
+#           expires: --days, 30 by default).
 #
 # Keys are EC P-256, written mode 0600. Existing files are never overwritten
 # unless --force (a CA never). Defaults: 3650 days for the CA, 397 for
@@ -45,7 +51,7 @@ die() {
 }
 
 usage() {
-	sed -n '6,9p' "$0" | sed 's/^# *//' >&2
+	sed -n '6,11p' "$0" | sed 's/^# *//' >&2
 	exit 2
 }
 
@@ -218,7 +224,37 @@ admin)
 	no_clobber "$dir/admin.key" "$dir/admin.crt"
 	leaf admin admin client
 	;;
+revoke)
+	[ $# -eq 1 ] || usage
+	need_ca
+	crt=$dir/site-$1.crt
+	[ -r "$crt" ] || die "no $crt to revoke"
+	serial=$(openssl x509 -in "$crt" -noout -serial | cut -d= -f2)
+	index=$dir/crl-index.txt
+	touch "$index"
+	if ! grep -q "	$serial	" "$index"; then
+		# openssl ca's database: R, expiry, revocation time, serial, file, subject.
+		printf 'R\t%s\t%s\t%s\tunknown\t/CN=%s\n' \
+			"$(date -u -d "$(openssl x509 -in "$crt" -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)" \
+			"$(date -u +%y%m%d%H%M%SZ)" "$serial" "$1" >> "$index"
+	fi
+	echo "$crt: serial $serial revoked"
+	;&
+crl)
+	[ "$command" = revoke ] || [ $# -eq 0 ] || usage
+	need_ca
+	index=$dir/crl-index.txt
+	touch "$index"
+	printf '[ca]\ndefault_ca = sites\n[sites]\ndatabase = %s\ndefault_md = sha256\n' \
+		"$index" > "$cnf"
+	openssl ca -batch -gencrl -config "$cnf" -cert "$ca_crt" -keyfile "$ca_key" \
+		-crldays "${days:-30}" -out "$dir/sites.crl" 2>/dev/null ||
+		die "openssl could not write $dir/sites.crl"
+	chmod 644 "$dir/sites.crl"
+	echo "$dir/sites.crl: $(grep -c '^R' "$index") revoked, next update" \
+		"$(openssl crl -in "$dir/sites.crl" -noout -nextupdate | cut -d= -f2)"
+	;;
 *)
-	die "unknown command '$command' (ca, server, site, admin)"
+	die "unknown command '$command' (ca, server, site, admin, revoke, crl)"
 	;;
 esac

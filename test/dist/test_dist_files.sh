@@ -10,7 +10,7 @@
 #   pki      dist/pki/make-site-cert.sh makes a CA, a VNOC certificate and
 #            site certificates that `openssl verify` accepts for their
 #            purpose (and not for the other), CN = site id; it refuses what
-#            vnocd would refuse;
+#            vnocd would refuse; its CRL revokes the site named and no other;
 #   configs  dist/ivgmp/site.conf.example and every configuration in
 #            doc/operations.rst marked ".. test-dist: ivgmpd-config" start
 #            ivgmpd (net_null ports: the file is read, the ports are found);
@@ -171,6 +171,16 @@ else
 fi
 check_not "a request is signed only for the site it names" \
 	mkpki -d "$pki" site lille-3 --csr "$tmp/lyon.csr"
+crl_verify() { openssl verify -crl_check -CRLfile "$pki/sites.crl" -CAfile "$pki/ca.crt" "$1" \
+	> /dev/null 2>&1; }
+if mkpki -d "$pki" site lille-3 && mkpki -d "$pki" revoke lille-3 &&
+	! crl_verify "$pki/site-lille-3.crt" && crl_verify "$site_crt" &&
+	mkpki -d "$pki" revoke lille-3 && mkpki -d "$pki" crl &&
+	[ "$(grep -c '^R' "$pki/crl-index.txt")" -eq 1 ] && ! crl_verify "$pki/site-lille-3.crt"; then
+	pass "make-site-cert.sh revoke: lille-3 fails openssl verify -crl_check, paris-1 passes"
+else
+	fail "make-site-cert.sh revoke / crl: $(cat "$tmp/pki.log")"
+fi
 
 # ---- configurations -----------------------------------------------------
 
