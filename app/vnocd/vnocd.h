@@ -95,6 +95,22 @@ enum vnocd_sql {
 	VNOCD_SQL_SA_CURRENT_FROM,      /* current SAs sent by ?1 */
 	VNOCD_SQL_SA_PENDING_TO,        /* SAs to ?1 not yet their sender's */
 	VNOCD_SQL_SA_SPI_TAKEN,
+	VNOCD_SQL_SPI_TAKEN_ANYWHERE,   /* ?2 by any SA, pairwise or group */
+	VNOCD_SQL_GSA_CURRENT_EXISTS,
+	VNOCD_SQL_GSA_INSERT,
+	VNOCD_SQL_GSA_CURRENT_OF_GROUP, /* id, sender of group ?1's current SAs */
+	VNOCD_SQL_GSA_CURRENT_FROM,     /* id, sender, group of ?1's current SAs */
+	VNOCD_SQL_GSA_RECEIVERS,        /* receivers of group ?1 other than ?2 */
+	VNOCD_SQL_GSA_SUPERSEDE_BY,     /* superseded, expiring by ?2 at the latest */
+	VNOCD_SQL_GSA_DELETE_SENDER,    /* ?1's SAs of group ?2 */
+	VNOCD_SQL_GSA_DELETE_SITE,      /* every SA ?1 sends */
+	VNOCD_SQL_GSA_REKEY_DUE,
+	VNOCD_SQL_GSA_ACTIVATE_DUE,
+	VNOCD_SQL_GSA_ACTIVATE,
+	VNOCD_SQL_GSA_EXPIRED,
+	VNOCD_SQL_GSA_DELETE,
+	VNOCD_SQL_GSA_INBOUND,          /* for a view */
+	VNOCD_SQL_GSA_OUTBOUND,         /* for a view */
 	VNOCD_SQL_SA_INSERT,
 	VNOCD_SQL_SA_DELETE_PAIR,
 	VNOCD_SQL_SA_COUNT_CURRENT,     /* current SAs with ?1 at one end */
@@ -318,7 +334,34 @@ int vnocd_accounting_add(struct vnocd *d, int64_t now, const char *site, uint32_
 /* GetAccounting: the rows from since on, at most VNOC_MAX_ACCOUNTING_ROWS. */
 int vnocd_accounting_page(struct vnocd *d, uint64_t since, struct vnoc_accounting_resp *resp);
 
-/* ---- keys (vnocd_keys.c) ---- */
+/* ---- keys (vnocd_keys.c, vnocd_group_keys.c) ---- */
+
+/* A new SA waits at most this long for its receivers to hold it before it
+ * becomes its sender's. */
+#define VNOCD_INSTALL_GRACE_S 2
+
+/* Keying material for a new SA: an SPI unique among to's inbound SAs and
+ * every group SA (to NULL: among all SAs), a key, a salt. */
+int vnocd_keys_draw(struct vnocd *d, const char *to, uint32_t *spi, uint8_t *key,
+		    unsigned int *key_len, uint8_t salt[4]);
+/* Wake the timer for an SA inserted with these times. */
+void vnocd_keys_timer_note(struct vnocd *d, int64_t now, int64_t activate_at,
+			   int64_t rekey_at);
+/* Group SAs (design.md 4, `group`): one per (sender site, group), held by
+ * the group's receiving sites. Inside a transaction. */
+int vnocd_group_sa_ensure(struct vnocd *d, const char *from, uint32_t group, int64_t now);
+/* A receiver left: every SA of the group is replaced (the one that left
+ * must not read what is sent next), or deleted when its sender has no
+ * receiver left. */
+int vnocd_group_sa_after_leave(struct vnocd *d, uint32_t group, int64_t now);
+/* The sender stopped sending to group: its SAs of the group go. */
+int vnocd_group_sa_drop(struct vnocd *d, const char *from, uint32_t group);
+/* Lifetime steps of group SAs, as vnocd_keys_run; adds the members of the
+ * groups whose SAs changed. */
+int vnocd_group_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed);
+/* A site that starts afresh: new group SAs, the sender's at once. */
+int vnocd_group_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
+				    struct vnocd_siteset *changed);
 
 /* Inside a transaction: makes sure a current SA from -> to exists. */
 int vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int64_t now);

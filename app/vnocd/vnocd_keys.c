@@ -12,7 +12,7 @@
  *            becomes the sender's (outbound). Make before break: no copy
  *            can reach the receiver before its key. A receiver that does
  *            not ask in time (down, slow) is not waited for: the pair's
- *            first SA is the sender's at the latest INSTALL_GRACE_S after
+ *            first SA is the sender's at the latest VNOCD_INSTALL_GRACE_S after
  *            its creation, a replacement at 0.9 L.
  *   0.8 L    replaced: a new SA (new SPI, key, salt) enters the receiver's
  *            view; the old one is superseded; the replacement becomes the
@@ -33,7 +33,6 @@
 
 #define KEYS_SPI_TRIES 64
 /* A pair's first SA waits at most this long for its receiver to hold it. */
-#define INSTALL_GRACE_S 2
 
 int
 vnocd_keys_random(void *buf, size_t len)
@@ -54,31 +53,34 @@ vnocd_keys_random(void *buf, size_t len)
 	return 0;
 }
 
-/* A new SA from -> to. activate_at <= now makes it the sender's at once. */
-static int
-keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
-	       int64_t activate_at)
+/*
+ * Keying material for a new SA: an SPI no receiver of it can confuse with
+ * another (to: unique among to's inbound SAs and every group SA; NULL, for
+ * a group SA that many sites receive: unique among all SAs), a random key
+ * of the configured AEAD and a random salt.
+ */
+int
+vnocd_keys_draw(struct vnocd *d, const char *to, uint32_t *spi, uint8_t *key,
+		unsigned int *key_len, uint8_t salt[4])
 {
 	struct vnocd_store *st = &d->store;
-	unsigned int key_len = d->cfg.sa_aead == VNOCD_AEAD_AES_GCM_256 ? 32 : 16;
-	int64_t life = d->cfg.sa_lifetime_s;
-	uint8_t key[32], salt[4];
-	uint32_t spi = 0;
 	sqlite3_stmt *s;
 	int rc;
 
+	*key_len = d->cfg.sa_aead == VNOCD_AEAD_AES_GCM_256 ? 32 : 16;
 	for (int i = 0; ; i++) {
 		if (i == KEYS_SPI_TRIES) {
-			vnocd_log("keys: no free SPI for %s after %d draws", to, i);
+			vnocd_log("keys: no free SPI for %s after %d draws", to ? to : "a group", i);
 			return -1;
 		}
-		if (vnocd_keys_random(&spi, sizeof(spi)) < 0)
+		if (vnocd_keys_random(spi, sizeof(*spi)) < 0)
 			return -1;
-		if (spi < VNOCD_SPI_MIN)
+		if (*spi < VNOCD_SPI_MIN)
 			continue;
-		s = vnocd_store_stmt(st, VNOCD_SQL_SA_SPI_TAKEN);
-		sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, spi);
+		s = vnocd_store_stmt(st, to ? VNOCD_SQL_SA_SPI_TAKEN : VNOCD_SQL_SPI_TAKEN_ANYWHERE);
+		if (to)
+			sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, *spi);
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc == SQLITE_DONE)
@@ -86,7 +88,37 @@ keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
 		if (rc != SQLITE_ROW)
 			return -1;
 	}
-	if (vnocd_keys_random(key, key_len) < 0 || vnocd_keys_random(salt, sizeof(salt)) < 0)
+	if (vnocd_keys_random(key, *key_len) < 0 || vnocd_keys_random(salt, 4) < 0)
+		return -1;
+	return 0;
+}
+
+/* The timer sleeps until the next SA event it knows of. */
+void
+vnocd_keys_timer_note(struct vnocd *d, int64_t now, int64_t activate_at, int64_t rekey_at)
+{
+	int64_t next = activate_at > now && activate_at < rekey_at ? activate_at : rekey_at;
+
+	if (next < d->keys_next_s) {
+		d->keys_next_s = next;
+		vnocd_timer_kick(d, 0);
+	}
+}
+
+/* A new SA from -> to. activate_at <= now makes it the sender's at once. */
+static int
+keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
+	       int64_t activate_at)
+{
+	struct vnocd_store *st = &d->store;
+	int64_t life = d->cfg.sa_lifetime_s;
+	uint8_t key[32], salt[4];
+	unsigned int key_len;
+	uint32_t spi = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (vnocd_keys_draw(d, to, &spi, key, &key_len, salt) < 0)
 		return -1;
 	s = vnocd_store_stmt(st, VNOCD_SQL_SA_INSERT);
 	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
@@ -102,14 +134,8 @@ keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
 	sqlite3_bind_int64(s, 11, now + life * 8 / 10);
 	sqlite3_bind_int64(s, 12, now + life);
 	rc = vnocd_store_exec(st, s);
-	/* The timer sleeps until the next SA event it knows of. */
-	int64_t next = activate_at > now && activate_at < now + life * 8 / 10 ? activate_at
-		       : now + life * 8 / 10;
-
-	if (rc == 0 && next < d->keys_next_s) {
-		d->keys_next_s = next;
-		vnocd_timer_kick(d, 0);
-	}
+	if (rc == 0)
+		vnocd_keys_timer_note(d, now, activate_at, now + life * 8 / 10);
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(salt, sizeof(salt));
 	return rc;
@@ -129,7 +155,7 @@ vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int64_t 
 		return 0;
 	if (rc != SQLITE_DONE)
 		return -1;
-	return keys_sa_insert(d, from, to, now, now + INSTALL_GRACE_S);
+	return keys_sa_insert(d, from, to, now, now + VNOCD_INSTALL_GRACE_S);
 }
 
 /* Rows of a due-work query, copied out before the table is changed. */
@@ -244,7 +270,7 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 		}
 	}
 	free(rows);
-	return 0;
+	return vnocd_group_keys_run(d, now, changed);
 }
 
 /*
@@ -280,7 +306,7 @@ vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 		vnocd_log("rekey %s -> %s: the sender started afresh", r->from, r->to);
 	}
 	free(rows);
-	return 0;
+	return vnocd_group_keys_renew_outbound(d, site, now, changed);
 }
 
 /*

@@ -197,6 +197,7 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 	struct vnocd_site row;
 	enum vnoc_fault f;
 	sqlite3_stmt *s;
+	bool group_mode;
 
 	f = ops_membership_check(c, req);
 	if (f == VNOC_FAULT_NONE)
@@ -205,6 +206,7 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 		return f;
 	if (vnocd_store_membership_get(st, req->site, req->group, &old) < 0)
 		return ops_store_fault(c);
+	group_mode = vnocd_policy_sa_mode(d->policy, req->group) == VNOC_SA_GROUP;
 	allowed = vnocd_policy_roles(d->policy, req->site, req->group, reason, sizeof(reason));
 	granted = req->roles & allowed;
 	refused = req->roles & ~allowed;
@@ -296,6 +298,16 @@ ops_join(struct ops_ctx *c, const struct vnoc_membership_req *req,
 			continue;
 		if (vnocd_siteset_add(&c->changed, m->site) < 0)
 			goto store_fail;
+		if (group_mode) {
+			/* One SA per sender for the whole group. */
+			if ((added & VNOC_ROLE_SENDER) && (m->roles & VNOC_ROLE_RECEIVER) &&
+			    vnocd_group_sa_ensure(d, req->site, req->group, c->now) < 0)
+				goto store_fail;
+			if ((added & VNOC_ROLE_RECEIVER) && (m->roles & VNOC_ROLE_SENDER) &&
+			    vnocd_group_sa_ensure(d, m->site, req->group, c->now) < 0)
+				goto store_fail;
+			continue;
+		}
 		if ((added & VNOC_ROLE_SENDER) && (m->roles & VNOC_ROLE_RECEIVER) &&
 		    vnocd_keys_sa_ensure(d, req->site, m->site, c->now) < 0)
 			goto store_fail;
@@ -358,6 +370,13 @@ ops_leave_roles(struct ops_ctx *c, const char *site, uint32_t group, uint8_t rem
 	}
 	if (vnocd_store_exec(st, s) < 0 ||
 	    vnocd_accounting_add(d, c->now, site, group, remove, "leave", reason) < 0)
+		goto fail;
+	/* Group SAs: a sender that stops takes its SA along; a receiver that
+	 * leaves makes every sender's SA of the group change key. Whatever the
+	 * mode in force: a policy reload may have changed it. */
+	if ((remove & VNOC_ROLE_SENDER) && vnocd_group_sa_drop(d, site, group) < 0)
+		goto fail;
+	if ((remove & VNOC_ROLE_RECEIVER) && vnocd_group_sa_after_leave(d, group, c->now) < 0)
 		goto fail;
 	for (uint32_t i = 0; i < n_mem; i++) {
 		const char *pair[2][2] = { { site, mem[i].site }, { mem[i].site, site } };
@@ -872,6 +891,10 @@ ops_site_take_out(struct ops_ctx *c, const struct silent_site *site)
 			goto fail;
 	free(rows);
 	s = vnocd_store_stmt(st, VNOCD_SQL_SITE_SAS_DELETE);
+	sqlite3_bind_text(s, 1, site->id, -1, SQLITE_STATIC);
+	if (vnocd_store_exec(st, s) < 0)
+		return -1;
+	s = vnocd_store_stmt(st, VNOCD_SQL_GSA_DELETE_SITE);
 	sqlite3_bind_text(s, 1, site->id, -1, SQLITE_STATIC);
 	if (vnocd_store_exec(st, s) < 0)
 		return -1;

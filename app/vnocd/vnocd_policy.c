@@ -190,9 +190,8 @@ policy_mode_parse(struct vnocd_policy *p, char **w, unsigned int n, char *err, s
 		m.mode = VNOC_SA_PAIRWISE;
 	} else if (strcmp(w[2], "group") == 0) {
 		/* design.md 4: one SA per (sender, group), distributed to the
-		 * receivers. The data path and this VNOC do not have it yet. */
-		snprintf(err, err_len, "sa-mode group is not supported yet (pairwise only)");
-		return -1;
+		 * receivers (vnocd_group_keys.c). */
+		m.mode = VNOC_SA_GROUP;
 	} else {
 		snprintf(err, err_len, "'%s': the SA mode is pairwise or group", w[2]);
 		return -1;

@@ -65,6 +65,26 @@ static const char store_schema[] =
 	"CREATE INDEX IF NOT EXISTS sas_rekey ON sas(rekey_at) WHERE superseded = 0;"
 	"CREATE INDEX IF NOT EXISTS sas_activate ON sas(activate_at) WHERE activated = 0;"
 	"CREATE INDEX IF NOT EXISTS sas_expires ON sas(expires);"
+	/* Group SAs: one per (sender, group) in force, held by the group's
+	 * receivers. Same life as pairwise SAs; an SPI is unique among all
+	 * SAs, since every receiver of the group finds it by SPI alone. */
+	"CREATE TABLE IF NOT EXISTS group_sas ("
+	"  id INTEGER PRIMARY KEY,"
+	"  from_site TEXT NOT NULL REFERENCES sites(id),"
+	"  grp INTEGER NOT NULL,"
+	"  spi INTEGER NOT NULL UNIQUE CHECK (spi >= 256),"
+	"  aead INTEGER NOT NULL,"
+	"  key BLOB NOT NULL,"
+	"  salt BLOB NOT NULL,"
+	"  esn INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  activate_at INTEGER NOT NULL,"
+	"  activated INTEGER NOT NULL,"
+	"  rekey_at INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  superseded INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS group_sas_by_sender ON group_sas(from_site, grp);"
+	"CREATE INDEX IF NOT EXISTS group_sas_by_group ON group_sas(grp);"
 	"CREATE TABLE IF NOT EXISTS accounting ("
 	"  id INTEGER PRIMARY KEY,"
 	"  time INTEGER NOT NULL,"
@@ -126,7 +146,51 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 	[VNOCD_SQL_SA_PENDING_TO] =
 		"SELECT id, from_site FROM sas WHERE to_site = ?1 AND activated = 0"
 		" AND superseded = 0 ORDER BY id",
-	[VNOCD_SQL_SA_SPI_TAKEN] = "SELECT 1 FROM sas WHERE to_site = ?1 AND spi = ?2",
+	[VNOCD_SQL_SA_SPI_TAKEN] =
+		"SELECT 1 FROM sas WHERE to_site = ?1 AND spi = ?2"
+		" UNION ALL SELECT 1 FROM group_sas WHERE spi = ?2 LIMIT 1",
+	[VNOCD_SQL_SPI_TAKEN_ANYWHERE] =
+		"SELECT 1 FROM sas WHERE spi = ?2 UNION ALL SELECT 1 FROM group_sas WHERE spi = ?2"
+		" LIMIT 1",
+	[VNOCD_SQL_GSA_CURRENT_EXISTS] =
+		"SELECT 1 FROM group_sas WHERE from_site = ?1 AND grp = ?2 AND superseded = 0 LIMIT 1",
+	[VNOCD_SQL_GSA_INSERT] =
+		"INSERT INTO group_sas (from_site, grp, spi, aead, key, salt, esn, created,"
+		" activate_at, activated, rekey_at, expires)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[VNOCD_SQL_GSA_CURRENT_OF_GROUP] =
+		"SELECT id, from_site, grp FROM group_sas WHERE grp = ?1 AND superseded = 0 ORDER BY id",
+	[VNOCD_SQL_GSA_CURRENT_FROM] =
+		"SELECT id, from_site, grp FROM group_sas WHERE from_site = ?1 AND superseded = 0"
+		" ORDER BY id",
+	[VNOCD_SQL_GSA_RECEIVERS] =
+		"SELECT count(*) FROM memberships WHERE grp = ?1 AND site != ?2 AND (roles & 1) != 0",
+	[VNOCD_SQL_GSA_SUPERSEDE_BY] =
+		"UPDATE group_sas SET superseded = 1, expires = min(expires, ?2) WHERE id = ?1",
+	[VNOCD_SQL_GSA_DELETE_SENDER] = "DELETE FROM group_sas WHERE from_site = ?1 AND grp = ?2",
+	[VNOCD_SQL_GSA_DELETE_SITE] = "DELETE FROM group_sas WHERE from_site = ?1",
+	[VNOCD_SQL_GSA_REKEY_DUE] =
+		"SELECT id, from_site, grp, expires FROM group_sas"
+		" WHERE superseded = 0 AND rekey_at <= ?1 ORDER BY id",
+	[VNOCD_SQL_GSA_ACTIVATE_DUE] =
+		"SELECT id, from_site, grp FROM group_sas WHERE activated = 0 AND activate_at <= ?1"
+		" ORDER BY id",
+	[VNOCD_SQL_GSA_ACTIVATE] = "UPDATE group_sas SET activated = 1 WHERE id = ?1",
+	[VNOCD_SQL_GSA_EXPIRED] =
+		"SELECT id, from_site, grp FROM group_sas WHERE expires <= ?1 ORDER BY id",
+	[VNOCD_SQL_GSA_DELETE] = "DELETE FROM group_sas WHERE id = ?1",
+	/* What a site receives: the SAs of every group it receives, from
+	 * every other sender, the pending and the superseded included. */
+	[VNOCD_SQL_GSA_INBOUND] =
+		"SELECT g.from_site, g.spi, g.aead, g.key, g.salt, g.esn, g.expires, g.grp"
+		" FROM group_sas g JOIN memberships m ON m.grp = g.grp AND m.site = ?1"
+		" WHERE (m.roles & 1) != 0 AND g.from_site != ?1 AND g.expires > ?2"
+		" ORDER BY g.from_site, g.grp, g.id",
+	/* Newest first: the view takes the first row per group. */
+	[VNOCD_SQL_GSA_OUTBOUND] =
+		"SELECT g.from_site, g.spi, g.aead, g.key, g.salt, g.esn, g.expires, g.grp"
+		" FROM group_sas g WHERE g.from_site = ?1 AND g.activated = 1 AND g.expires > ?2"
+		" ORDER BY g.grp, g.id DESC",
 	[VNOCD_SQL_SA_INSERT] =
 		"INSERT INTO sas (from_site, to_site, spi, aead, key, salt, esn, created,"
 		" activate_at, activated, rekey_at, expires)"
@@ -157,7 +221,10 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 		"SELECT min(t) FROM ("
 		" SELECT min(rekey_at) AS t FROM sas WHERE superseded = 0"
 		" UNION ALL SELECT min(activate_at) FROM sas WHERE activated = 0"
-		" UNION ALL SELECT min(expires) FROM sas)",
+		" UNION ALL SELECT min(expires) FROM sas"
+		" UNION ALL SELECT min(rekey_at) FROM group_sas WHERE superseded = 0"
+		" UNION ALL SELECT min(activate_at) FROM group_sas WHERE activated = 0"
+		" UNION ALL SELECT min(expires) FROM group_sas)",
 	[VNOCD_SQL_ACCOUNTING_ADD] =
 		"INSERT INTO accounting (time, site, grp, role, action, reason)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -123,15 +123,18 @@ vnocd_view_free(struct vnoc_view *view)
 	memset(view, 0, sizeof(*view));
 }
 
-/* SA rows (inbound or outbound) into view->sas; only the newest per peer
- * when newest_only; only peers in `only` when it is not NULL. */
+/* SA rows (inbound or outbound) into view->sas; outbound, only the newest
+ * per peer (per group for group SAs, whose rows have the group as an 8th
+ * column); only peers in `only` and SAs of only_group when a view of one
+ * group is asked for (only not NULL). */
 static int
 view_sas_add(struct vnocd *d, enum vnocd_sql id, const char *site, int64_t now, bool inbound,
-	     const struct vnocd_member *only, uint32_t n_only, uint32_t *cap,
-	     struct vnoc_view *view)
+	     const struct vnocd_member *only, uint32_t n_only, uint32_t only_group,
+	     uint32_t *cap, struct vnoc_view *view)
 {
 	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
 	char last[VNOC_SITE_ID_MAX] = "";
+	uint32_t last_group = 0;
 	int rc;
 
 	sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
@@ -141,15 +144,18 @@ view_sas_add(struct vnocd *d, enum vnocd_sql id, const char *site, int64_t now, 
 		const void *key = sqlite3_column_blob(s, 3);
 		int key_len = sqlite3_column_bytes(s, 3);
 		const void *salt = sqlite3_column_blob(s, 4);
+		uint32_t group = sqlite3_column_count(s) > 7 ?
+				 htonl((uint32_t)sqlite3_column_int64(s, 7)) : 0;
 		struct vnoc_sa *sa;
 		bool keep = only == NULL;
 
-		if (!inbound && strcmp(peer, last) == 0)
+		if (!inbound && strcmp(peer, last) == 0 && group == last_group)
 			continue;               /* an older outbound SA */
 		snprintf(last, sizeof(last), "%s", peer);
+		last_group = group;
 		for (uint32_t i = 0; !keep && i < n_only; i++)
 			keep = strcmp(only[i].site, peer) == 0;
-		if (!keep)
+		if (!keep || (only != NULL && group != 0 && group != only_group))
 			continue;
 		if ((key_len != 16 && key_len != 32) || sqlite3_column_bytes(s, 4) != 4)
 			continue;               /* not written by vnocd */
@@ -180,6 +186,7 @@ view_sas_add(struct vnocd *d, enum vnocd_sql id, const char *site, int64_t now, 
 		memcpy(sa->salt, salt, 4);
 		sa->esn = sqlite3_column_int(s, 5) != 0;
 		sa->lifetime_s = (uint64_t)(sqlite3_column_int64(s, 6) - now);
+		sa->group = group;
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -283,10 +290,17 @@ vnocd_view_build(struct vnocd *d, const char *site, uint32_t group, struct vnoc_
 			goto limit;
 		}
 	}
-	rc = view_sas_add(d, VNOCD_SQL_SA_INBOUND, site, now, true, only, n_only, &cap, view);
+	rc = view_sas_add(d, VNOCD_SQL_SA_INBOUND, site, now, true, only, n_only, group, &cap,
+			  view);
 	if (rc == 0)
-		rc = view_sas_add(d, VNOCD_SQL_SA_OUTBOUND, site, now, false, only, n_only, &cap,
-				  view);
+		rc = view_sas_add(d, VNOCD_SQL_SA_OUTBOUND, site, now, false, only, n_only, group,
+				  &cap, view);
+	if (rc == 0)
+		rc = view_sas_add(d, VNOCD_SQL_GSA_INBOUND, site, now, true, only, n_only, group,
+				  &cap, view);
+	if (rc == 0)
+		rc = view_sas_add(d, VNOCD_SQL_GSA_OUTBOUND, site, now, false, only, n_only, group,
+				  &cap, view);
 	if (rc < 0)
 		goto fail;
 	if (rc > 0) {

@@ -88,6 +88,11 @@ struct vnoc_sa {
 	uint8_t salt[4];
 	bool esn;
 	uint64_t lifetime_s;            /* seconds from issue; 0 = none */
+	/* A group SA (design.md 4, `group`): the group it protects, network
+	 * order; its sender is the outbound end (peer = the site itself) and
+	 * every receiving site holds it inbound (peer = the sender). 0: a
+	 * pairwise SA. */
+	uint32_t group;
 };
 
 struct vnoc_member {

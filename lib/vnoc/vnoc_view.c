@@ -5,7 +5,7 @@
  *   <view><version/> <group>* <sa>*</view>
  *   <group><address/><saMode/><member>*</group>
  *   <member><site/><wanAddress/><udpEncap/><roles/></member>
- *   <sa><direction/><peer/><spi/><aead/><key/><salt/><esn/><lifetimeSeconds/></sa>
+ *   <sa><direction/><peer/><spi/><aead/><key/><salt/><esn/><lifetimeSeconds/><group/>?</sa>
  */
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +190,8 @@ sa_write(struct soap_writer *w, xmlNodePtr parent, const struct vnoc_sa *sa)
 	soap_write_hex(w, el, "salt", sa->salt, sizeof(sa->salt));
 	soap_write_bool(w, el, "esn", sa->esn);
 	soap_write_uint64(w, el, "lifetimeSeconds", sa->lifetime_s);
+	if (sa->group != 0)
+		soap_write_ipv4(w, el, "group", sa->group);
 }
 
 static const char *const direction_names[2] = { "outbound", "inbound" };
@@ -224,6 +226,9 @@ sa_read(struct soap_reader *parent, struct vnoc_sa *sa)
 		return soap_reader_fail(&r, "<salt> of %zu bytes, not 4", salt_len);
 	if (soap_read_bool(&r, "esn", &sa->esn) < 0 ||
 	    soap_read_uint64(&r, "lifetimeSeconds", &sa->lifetime_s) < 0)
+		return -1;
+	sa->group = 0;
+	if (soap_reader_at(&r, "group") && vnoc_read_group(&r, "group", &sa->group) < 0)
 		return -1;
 	sa->inbound = inbound == 1;
 	sa->aead = (uint8_t)aead;

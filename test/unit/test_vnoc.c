@@ -75,7 +75,7 @@ static struct vnoc_member sample_members_2[] = {
 	{ .site = "site-b", .wan_addr = 0, .udp_encap = false, .roles = S },
 };
 static struct vnoc_group sample_groups[2];
-static struct vnoc_sa sample_sas[2];
+static struct vnoc_sa sample_sas[3];
 static struct vnoc_accounting_row sample_rows[3];
 
 static void
@@ -104,6 +104,10 @@ samples_init(void)
 	};
 	for (int i = 0; i < 32; i++)
 		sample_sas[1].key[i] = (uint8_t)(0xa0 + i);
+	/* A group SA site-b sends to 239.1.1.1, held inbound here. */
+	sample_sas[2] = sample_sas[0];
+	sample_sas[2].spi = 0x2000;
+	sample_sas[2].group = ip4(239, 1, 1, 1);
 	sample_rows[0] = (struct vnoc_accounting_row){
 		.time = 1700000000, .site = "site-a", .group = ip4(239, 1, 1, 1), .roles = R,
 		.action = VNOC_ACCOUNTING_JOIN,
@@ -123,7 +127,7 @@ static struct vnoc_view
 sample_view(void)
 {
 	return (struct vnoc_view){
-		.version = 42, .n_groups = 2, .groups = sample_groups, .n_sas = 2, .sas = sample_sas,
+		.version = 42, .n_groups = 2, .groups = sample_groups, .n_sas = 3, .sas = sample_sas,
 	};
 }
 
@@ -237,6 +241,7 @@ assert_sas_equal(const struct vnoc_sa *a, const struct vnoc_sa *b)
 	assert_memory_equal(a->salt, b->salt, sizeof(a->salt));
 	assert_int_equal(a->esn, b->esn);
 	assert_true(a->lifetime_s == b->lifetime_s);
+	assert_int_equal(a->group, b->group);
 }
 
 static void
@@ -683,6 +688,9 @@ test_vnoc_decode_refuses_a_unicast_group_and_a_multicast_wan_address(void **stat
 	assert_edit_refused(VNOC_OP_LIST_GROUPS, true, "<v:address>239.1.1.1",
 			    "<v:address>255.255.255.255", "is not a multicast group",
 			    SCHEMA_REFUSES);
+	assert_edit_refused(VNOC_OP_WATCH_UPDATES, true, "<v:group>239.1.1.1</v:group></v:sa>",
+			    "<v:group>10.1.1.1</v:group></v:sa>",
+			    "sa: <group> 10.1.1.1 is not a multicast group", SCHEMA_REFUSES);
 	assert_edit_refused(VNOC_OP_REGISTER_SITE, false, "198.51.100.1", "239.1.1.1",
 			    "RegisterSite: <wanAddress> 239.1.1.1 is not a unicast address",
 			    SCHEMA_REFUSES);

@@ -182,6 +182,75 @@ def test_sender_gets_the_sa_once_the_receiver_holds_it(d):
         assert 1.0 <= time.time() - t1 <= 3.5, time.time() - t1
 
 
+POLICY_GROUP = "allow site * both 239.0.0.0/8\nsa-mode 239.2.0.0/16 group\n"
+GROUP = "239.2.1.1"
+
+
+def group_sas(view, direction):
+    return [s for s in view["sas"] if s["direction"] == direction and s["group"] == GROUP]
+
+
+def test_group_mode_gives_one_sa_per_sender_to_every_receiver(d):
+    """sa-mode group: A sends GROUP to B and C with ONE SA (encrypt once):
+    B and C hold the same SPI and key, inbound from A; A gets it outbound
+    (peer A, the group named) once the receivers had the install grace; no
+    pairwise SA is made for the group."""
+    with Vnocd(d, Pki(d), POLICY_GROUP) as v:
+        c = {s: v.client(s) for s in "ABC"}
+        for i, s in enumerate("ABC"):
+            c[s].register(s, "10.0.0.%d" % (i + 1))
+        c["A"].join("A", GROUP, "send")
+        c["B"].join("B", GROUP, "receive")
+        c["C"].join("C", GROUP, "receive")
+        inb = {s: group_sas(view_of(c[s], s), "inbound") for s in "BC"}
+        assert len(inb["B"]) == 1 and len(inb["C"]) == 1, inb
+        assert inb["B"][0]["peer"] == "A" and inb["B"][0]["spi"] == inb["C"][0]["spi"]
+        assert inb["B"][0]["key"] == inb["C"][0]["key"]
+        assert view_of(c["B"], "B")["groups"][0]["saMode"] == "group"
+        assert v.sql("SELECT count(*) FROM sas") == [["0"]]
+        t0 = time.time()
+        out = []
+        while not out and time.time() - t0 < 5:
+            va = c["A"].watch("A", view_of(c["A"], "A")["version"], 3)
+            out = group_sas(va, "outbound")
+        assert len(out) == 1 and out[0]["peer"] == "A", out
+        assert (out[0]["spi"], out[0]["key"]) == (inb["B"][0]["spi"], inb["B"][0]["key"])
+        assert time.time() - t0 <= 3.5, time.time() - t0
+
+
+def test_group_sa_changes_key_when_a_receiver_leaves(d):
+    """C leaves: the group's SA is replaced; B gets the new key, C never
+    does (it cannot read what A sends next), A switches after the grace;
+    the old SA stays in B's view only briefly. B leaves too: no receiver
+    left, the SA goes."""
+    with Vnocd(d, Pki(d), POLICY_GROUP) as v:
+        c = {s: v.client(s) for s in "ABC"}
+        for i, s in enumerate("ABC"):
+            c[s].register(s, "10.0.0.%d" % (i + 1))
+        c["A"].join("A", GROUP, "send")
+        c["B"].join("B", GROUP, "receive")
+        c["C"].join("C", GROUP, "receive")
+        old = group_sas(view_of(c["B"], "B"), "inbound")[0]
+        c["C"].leave("C", GROUP, "receive")
+        b_inb = group_sas(view_of(c["B"], "B"), "inbound")
+        new = [s for s in b_inb if s["spi"] != old["spi"]]
+        assert len(new) == 1 and new[0]["key"] != old["key"], b_inb
+        assert [s for s in b_inb if s["spi"] == old["spi"]][0]["lifetime"] <= 12
+        assert group_sas(view_of(c["C"], "C"), "inbound") == []
+        assert "rekey A -> %s: a receiver left" % GROUP in v.log()
+        t0 = time.time()
+        out = []
+        while time.time() - t0 < 5:
+            out = group_sas(view_of(c["A"], "A"), "outbound")
+            if out and out[0]["spi"] == new[0]["spi"]:
+                break
+            time.sleep(0.2)
+        assert out and out[0]["spi"] == new[0]["spi"], out
+        c["B"].leave("B", GROUP, "receive")
+        assert group_sas(view_of(c["A"], "A"), "outbound") == []
+        assert v.sql("SELECT count(*) FROM group_sas") == [["0"]]
+
+
 def test_sa_is_replaced_before_it_expires(d):
     life = 10
     with Vnocd(d, Pki(d), POLICY, extra=["--sa-lifetime", str(life)]) as v:
@@ -220,4 +289,6 @@ if __name__ == "__main__":
           test_leave_removes_the_sas_no_group_needs,
           test_fresh_start_gets_new_outbound_sas_and_keeps_inbound,
           test_sender_gets_the_sa_once_the_receiver_holds_it,
+          test_group_mode_gives_one_sa_per_sender_to_every_receiver,
+          test_group_sa_changes_key_when_a_receiver_leaves,
           test_sa_is_replaced_before_it_expires])

@@ -97,13 +97,13 @@ def test_bad_policy_on_reload_is_refused_and_the_old_one_stays(d):
 
 
 def test_bad_policy_at_start_stops_vnocd_with_file_and_line(d):
-    v = Vnocd(d, Pki(d), "allow site A send 239.0.0.0/8\nsa-mode 239.0.0.0/8 group\n")
+    v = Vnocd(d, Pki(d), "allow site A send 239.0.0.0/8\nsa-mode 239.0.0.0/8 both\n")
     try:
         v.start()
         raise AssertionError("vnocd started with a bad policy")
     except RuntimeError:
         pass
-    assert "policy.conf:2: sa-mode group is not supported" in v.log(), v.log()
+    assert "policy.conf:2: 'both': the SA mode is pairwise or group" in v.log(), v.log()
     out = subprocess.run([vnocd_path(), "check-policy", v.policy], stderr=subprocess.PIPE)
     assert out.returncode == 1 and b"policy.conf:2:" in out.stderr
 

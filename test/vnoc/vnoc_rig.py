@@ -312,6 +312,7 @@ def parse_view(v):
             "spi": int(text(s, "spi")), "aead": text(s, "aead"), "key": text(s, "key"),
             "salt": text(s, "salt"), "esn": text(s, "esn") == "true",
             "lifetime": int(text(s, "lifetimeSeconds")),
+            "group": s.findtext(Q + "group"),       # None: pairwise
         })
     return view
 

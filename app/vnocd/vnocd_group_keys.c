@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Group SAs (design.md 4, `group`; sa-mode PREFIX group in the policy): one
+ * SA per (sender site, group) that has at least one receiving site. The
+ * sender encrypts each packet once and sends the same ESP bytes to every
+ * receiver; every receiving site holds the SA inbound (as a GDOI key server
+ * hands a group key to its members).
+ *
+ * Life of a group SA (lifetime L, as pairwise SAs):
+ *   0          created: in every receiver's view (inbound) at once, in the
+ *              sender's (outbound) VNOCD_INSTALL_GRACE_S later, once the
+ *              receivers have had the time to install it
+ *   a receiver leaves
+ *              the SA is replaced: a new key for the remaining receivers,
+ *              the sender's after the grace; the old SA is superseded and
+ *              leaves the views a few seconds after the switch. The site
+ *              that left never gets the new key, so it cannot read what is
+ *              sent with it; it could read what was sent before the switch
+ *              (at most the grace after its leave)
+ *   the last receiver leaves, or the sender stops sending
+ *              the SA is deleted
+ *   0.8 L      replaced (0.9 L: the sender's), L: the old one expires
+ * Each step bumps the views of the group's members.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "vnocd.h"
+
+/* How long a superseded group SA stays in the receivers' views after the
+ * sender switched: packets in flight still decrypt. */
+#define GROUP_SA_OLD_KEEP_S 10
+
+static int
+group_sa_insert(struct vnocd *d, const char *from, uint32_t group, int64_t now,
+		int64_t activate_at)
+{
+	struct vnocd_store *st = &d->store;
+	int64_t life = d->cfg.sa_lifetime_s;
+	uint8_t key[32], salt[4];
+	unsigned int key_len;
+	uint32_t spi;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (vnocd_keys_draw(d, NULL, &spi, key, &key_len, salt) < 0)
+		return -1;
+	s = vnocd_store_stmt(st, VNOCD_SQL_GSA_INSERT);
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ntohl(group));
+	sqlite3_bind_int64(s, 3, spi);
+	sqlite3_bind_int(s, 4, d->cfg.sa_aead);
+	sqlite3_bind_blob(s, 5, key, (int)key_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 6, salt, sizeof(salt), SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 7, d->cfg.sa_esn);
+	sqlite3_bind_int64(s, 8, now);
+	sqlite3_bind_int64(s, 9, activate_at);
+	sqlite3_bind_int(s, 10, activate_at <= now);
+	sqlite3_bind_int64(s, 11, now + life * 8 / 10);
+	sqlite3_bind_int64(s, 12, now + life);
+	rc = vnocd_store_exec(st, s);
+	if (rc == 0)
+		vnocd_keys_timer_note(d, now, activate_at, now + life * 8 / 10);
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(salt, sizeof(salt));
+	return rc;
+}
+
+int
+vnocd_group_sa_ensure(struct vnocd *d, const char *from, uint32_t group, int64_t now)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_GSA_CURRENT_EXISTS);
+	int rc;
+
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ntohl(group));
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	return group_sa_insert(d, from, group, now, now + VNOCD_INSTALL_GRACE_S);
+}
+
+/* Rows copied out before the table changes. */
+struct group_sa_row {
+	int64_t id;
+	char from[VNOC_SITE_ID_MAX];
+	uint32_t group;                 /* network order */
+	int64_t expires;
+};
+
+static int
+group_sa_rows(struct vnocd *d, enum vnocd_sql id, int64_t number, const char *text,
+	      struct group_sa_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (text != NULL)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, number);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct group_sa_row *r;
+
+		if (*n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			struct group_sa_row *p = realloc(*rows, c * sizeof(*p));
+
+			if (p == NULL) {
+				sqlite3_reset(s);
+				return -1;
+			}
+			*rows = p;
+			cap = c;
+		}
+		r = &(*rows)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(s, 0);
+		snprintf(r->from, sizeof(r->from), "%s", (const char *)sqlite3_column_text(s, 1));
+		r->group = htonl((uint32_t)sqlite3_column_int64(s, 2));
+		if (sqlite3_column_count(s) > 3)
+			r->expires = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+group_sa_by_id(struct vnocd *d, enum vnocd_sql id, int64_t row, int64_t arg)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
+
+	sqlite3_bind_int64(s, 1, row);
+	if (id == VNOCD_SQL_GSA_SUPERSEDE_BY)
+		sqlite3_bind_int64(s, 2, arg);
+	return vnocd_store_exec(&d->store, s);
+}
+
+static int
+group_receivers(struct vnocd *d, uint32_t group, const char *besides, int64_t *n)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_GSA_RECEIVERS);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, ntohl(group));
+	sqlite3_bind_text(s, 2, besides, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+vnocd_group_sa_after_leave(struct vnocd *d, uint32_t group, int64_t now)
+{
+	struct group_sa_row *rows;
+	char g[INET_ADDRSTRLEN];
+	size_t n;
+	int rc = 0;
+
+	if (group_sa_rows(d, VNOCD_SQL_GSA_CURRENT_OF_GROUP, ntohl(group), NULL, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct group_sa_row *r = &rows[i];
+		int64_t left;
+
+		rc = group_receivers(d, group, r->from, &left);
+		if (rc < 0)
+			break;
+		if (left == 0) {
+			rc = vnocd_group_sa_drop(d, r->from, group);
+			continue;
+		}
+		rc = group_sa_by_id(d, VNOCD_SQL_GSA_SUPERSEDE_BY, r->id,
+				    now + VNOCD_INSTALL_GRACE_S + GROUP_SA_OLD_KEEP_S);
+		if (rc == 0)
+			rc = group_sa_insert(d, r->from, group, now, now + VNOCD_INSTALL_GRACE_S);
+		if (rc == 0)
+			vnocd_log("rekey %s -> %s: a receiver left", r->from,
+				  vnocd_ip_str(group, g));
+	}
+	free(rows);
+	return rc;
+}
+
+int
+vnocd_group_sa_drop(struct vnocd *d, const char *from, uint32_t group)
+{
+	sqlite3_stmt *s = vnocd_store_stmt(&d->store, VNOCD_SQL_GSA_DELETE_SENDER);
+
+	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ntohl(group));
+	return vnocd_store_exec(&d->store, s);
+}
+
+/* Every member of group: their views carry its SAs. */
+static int
+group_members_changed(struct vnocd *d, uint32_t group, struct vnocd_siteset *changed)
+{
+	struct vnocd_member *mem = NULL;
+	uint32_t n = 0;
+	int rc = 0;
+
+	if (vnocd_group_members(d, group, &mem, &n) < 0)
+		return -1;
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		rc = vnocd_siteset_add(changed, mem[i].site);
+	free(mem);
+	return rc;
+}
+
+int
+vnocd_group_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
+{
+	int64_t grace = d->cfg.sa_lifetime_s / 10 > 0 ? d->cfg.sa_lifetime_s / 10 : 1;
+	struct group_sa_row *rows;
+	size_t n;
+	int rc = 0;
+
+	/* Replace at 80 % of life; the sender's at 90 %. */
+	if (group_sa_rows(d, VNOCD_SQL_GSA_REKEY_DUE, now, NULL, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct group_sa_row *r = &rows[i];
+		int64_t activate_at = now + grace < r->expires ? now + grace : r->expires;
+
+		rc = group_sa_by_id(d, VNOCD_SQL_GSA_SUPERSEDE_BY, r->id, r->expires);
+		if (rc == 0)
+			rc = group_sa_insert(d, r->from, r->group, now, activate_at);
+		if (rc == 0)
+			rc = group_members_changed(d, r->group, changed);
+	}
+	free(rows);
+	if (rc < 0)
+		return -1;
+	/* Replacements become the senders'. */
+	if (group_sa_rows(d, VNOCD_SQL_GSA_ACTIVATE_DUE, now, NULL, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = group_sa_by_id(d, VNOCD_SQL_GSA_ACTIVATE, rows[i].id, 0);
+		if (rc == 0)
+			rc = vnocd_siteset_add(changed, rows[i].from);
+	}
+	free(rows);
+	if (rc < 0)
+		return -1;
+	/* Expired SAs leave the views. */
+	if (group_sa_rows(d, VNOCD_SQL_GSA_EXPIRED, now, NULL, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = group_sa_by_id(d, VNOCD_SQL_GSA_DELETE, rows[i].id, 0);
+		if (rc == 0)
+			rc = group_members_changed(d, rows[i].group, changed);
+	}
+	free(rows);
+	return rc;
+}
+
+int
+vnocd_group_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
+				struct vnocd_siteset *changed)
+{
+	struct group_sa_row *rows;
+	size_t n;
+	int rc = 0;
+
+	if (group_sa_rows(d, VNOCD_SQL_GSA_CURRENT_FROM, 0, site, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct group_sa_row *r = &rows[i];
+
+		rc = group_sa_by_id(d, VNOCD_SQL_GSA_SUPERSEDE_BY, r->id,
+				    now + GROUP_SA_OLD_KEEP_S);
+		if (rc == 0)
+			rc = group_sa_insert(d, r->from, r->group, now, now);
+		if (rc == 0)
+			rc = group_members_changed(d, r->group, changed);
+	}
+	free(rows);
+	return rc;
+}
