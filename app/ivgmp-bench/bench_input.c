@@ -2,7 +2,8 @@
 /*
  * What a run is fed: a site configuration written as text (so that lib/conf
  * parses and checks it as it would a site's file) and an input pcap.
- * encap: one IPv4 multicast UDP frame to BENCH_GROUP, sent to every site.
+ * encap: one IPv4 multicast UDP frame to BENCH_GROUP, sent to every site,
+ * with an SA per site (pairwise) or one group SA (group).
  * decap: BENCH_DECAP_FRAMES ESP tunnel frames from site s1, encrypted by
  * lib/esp's outbound path with s1's inbound SA, sequence numbers 1, 2, ...
  */
@@ -19,6 +20,7 @@
 #define LAN_SOURCE  RTE_IPV4(10, 1, 0, 10)
 #define WAN_ADDRESS "10.99.0.1"
 #define DECAP_SPI   0x2001
+#define GROUP_SPI   0x3001
 #define INNER_SPORT 1000
 #define INNER_DPORT 5000
 
@@ -53,14 +55,20 @@ bench_conf_text(const struct bench_options *o, const char *lan_port, const char 
 	if (text == NULL)
 		return NULL;
 #define APPEND(...) (len += (size_t)snprintf(text + len, cap - len, __VA_ARGS__))
-	APPEND("# ivgmp-bench %s, %u site(s), pairwise SAs\n", bench_mode_name(o->mode), o->sites);
+	APPEND("# ivgmp-bench %s, %u site(s), %s SA(s)\n", bench_mode_name(o->mode), o->sites,
+	       bench_sa_mode_name(o->sa_mode));
 	APPEND("lan-port %s\nwan-port %s\nwan-address %s\n", lan_port, wan_port, WAN_ADDRESS);
 	APPEND("wan-nexthop-mac 02:00:00:00:00:fe\n");
 	for (uint16_t i = 0; i < o->sites; i++) {
 		site_address(i, addr, sizeof(addr));
 		key_hex(i + 1, key);
 		APPEND("site s%u %s\n", i + 1, addr);
-		APPEND("sa out s%u spi 0x%x aes-gcm-128 key 0x%s\n", i + 1, 0x1001 + i, key);
+		if (o->sa_mode == BENCH_SA_PAIRWISE)
+			APPEND("sa out s%u spi 0x%x aes-gcm-128 key 0x%s\n", i + 1, 0x1001 + i, key);
+	}
+	if (o->mode == BENCH_ENCAP && o->sa_mode == BENCH_SA_GROUP) {
+		key_hex(0x20000, key);
+		APPEND("group-sa %s spi 0x%x aes-gcm-128 key 0x%s\n", BENCH_GROUP, GROUP_SPI, key);
 	}
 	if (o->mode == BENCH_ENCAP) {
 		APPEND("group %s send-to", BENCH_GROUP);

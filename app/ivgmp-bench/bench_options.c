@@ -8,22 +8,35 @@
 
 static const char usage[] =
 	"ivgmp-bench [EAL options] -- --mode encap|decap --sites N\n"
-	"            [--sizes 64,512,1400] [--sa-mode pairwise] [--burst B]\n"
+	"            [--sizes 64,512,1400] [--sa-mode pairwise|group] [--burst B]\n"
 	"            [--duration S] [--json FILE] [--input-dir DIR]\n"
+	"            [--group-copies chained|flat]\n"
 	"  --mode encap   LAN multicast in, one ESP copy per site out (WAN)\n"
 	"  --mode decap   ESP from one site in, the inner multicast out (LAN)\n"
 	"  --sites N      remote sites the group is sent to (encap), 1..255\n"
+	"  --sa-mode M    encap: pairwise (one SA per site, default) or group (one\n"
+	"                 group SA: each packet encrypted once for every site)\n"
 	"  --sizes LIST   input frame lengths in bytes, without FCS (decap: the\n"
 	"                 inner frame, as it leaves on the LAN)\n"
 	"  --burst B      RX burst, 1..32 (default 32)\n"
 	"  --duration S   seconds per size (default 5)\n"
 	"  --json FILE    also write the results as JSON\n"
-	"  --input-dir D  keep the input pcaps and configurations in D\n";
+	"  --input-dir D  keep the input pcaps and configurations in D\n"
+	"  --group-copies chained|flat  group mode: a copy is a header mbuf chained\n"
+	"                 to a clone of the encrypted body (default; net_null frees\n"
+	"                 chains though it does not announce multi-seg TX), or a\n"
+	"                 flat copy, as ivgmpd makes on a port without multi-seg TX\n";
 
 const char *
 bench_mode_name(enum bench_mode mode)
 {
 	return mode == BENCH_ENCAP ? "encap" : "decap";
+}
+
+const char *
+bench_sa_mode_name(enum bench_sa_mode sa_mode)
+{
+	return sa_mode == BENCH_SA_GROUP ? "group" : "pairwise";
 }
 
 static int
@@ -78,6 +91,7 @@ bench_options_parse(int argc, char **argv, struct bench_options *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "input-dir", required_argument, NULL, 'i' },
+		{ "group-copies", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,9 +123,11 @@ bench_options_parse(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'a':
 			if (strcmp(optarg, "group") == 0)
-				return fail("--sa-mode group is not built yet (issue #6 part 2: group SAs)", NULL);
-			if (strcmp(optarg, "pairwise") != 0)
-				return fail("--sa-mode takes pairwise", optarg);
+				o->sa_mode = BENCH_SA_GROUP;
+			else if (strcmp(optarg, "pairwise") == 0)
+				o->sa_mode = BENCH_SA_PAIRWISE;
+			else
+				return fail("--sa-mode takes pairwise or group", optarg);
 			break;
 		case 'b':
 			if (long_parse("--burst", optarg, 1, WORKER_BURST, &v) < 0)
@@ -132,6 +148,14 @@ bench_options_parse(int argc, char **argv, struct bench_options *o)
 		case 'i':
 			o->input_dir = optarg;
 			break;
+		case 'g':
+			if (strcmp(optarg, "flat") == 0)
+				o->group_flat = true;
+			else if (strcmp(optarg, "chained") == 0)
+				o->group_flat = false;
+			else
+				return fail("--group-copies takes chained or flat", optarg);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
@@ -146,5 +170,10 @@ bench_options_parse(int argc, char **argv, struct bench_options *o)
 		return fail("--mode encap|decap is required", NULL);
 	if (o->mode == BENCH_DECAP && o->sites != 1)
 		return fail("--mode decap takes --sites 1 (one inbound SA)", NULL);
+	/* A receiver finds a group SA by its SPI like any inbound SA: decap has
+	 * nothing of its own to measure in group mode. */
+	if (o->mode == BENCH_DECAP && o->sa_mode == BENCH_SA_GROUP)
+		return fail("--sa-mode group is for --mode encap (decap is the same either way)",
+			    NULL);
 	return 0;
 }

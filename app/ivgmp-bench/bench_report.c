@@ -32,9 +32,10 @@ void
 bench_report_print(FILE *f, const struct bench_options *o, unsigned int lcore,
 		   const struct bench_result *r, uint16_t n)
 {
-	fprintf(f, "ivgmp-bench %s: %u site(s), pairwise SAs, AES-128-GCM, burst %u, "
+	fprintf(f, "ivgmp-bench %s: %u site(s), %s SA%s, AES-128-GCM, burst %u, "
 		"%.1f s per size, worker lcore %u, TSC %.0f MHz\n",
-		bench_mode_name(o->mode), o->sites, o->burst, o->duration_s, lcore,
+		bench_mode_name(o->mode), o->sites, bench_sa_mode_name(o->sa_mode),
+		o->sa_mode == BENCH_SA_GROUP ? "" : "s", o->burst, o->duration_s, lcore,
 		rte_get_tsc_hz() / 1e6);
 	fprintf(f, "anti-replay: %s\n", replay_note(o));
 	fprintf(f, "%6s %9s %12s %9s %11s %12s %6s  %s\n", "size", "in Mpps", "out Mcopy/s",
@@ -66,6 +67,10 @@ bench_report_print(FILE *f, const struct bench_options *o, unsigned int lcore,
 	for (uint16_t i = 0; i < n; i++)
 		fprintf(f, "%s%u", i ? "/" : "", r[i].out_frame_len);
 	fprintf(f, " bytes)\n");
+	if (o->sa_mode == BENCH_SA_GROUP && n > 0)
+		fprintf(f, "(group SA: each packet encrypted once; a copy is %s)\n",
+			r[0].wan_chained ? "a header mbuf chained to an indirect clone of the body"
+					 : "a flat copy of the body (no multi-seg TX)");
 }
 
 int
@@ -77,10 +82,11 @@ bench_report_json(const char *path, const struct bench_options *o, unsigned int 
 	if (f == NULL)
 		return -1;
 	fprintf(f, "{\n  \"tool\": \"ivgmp-bench\",\n  \"mode\": \"%s\",\n  \"sites\": %u,\n"
-		"  \"sa_mode\": \"pairwise\",\n  \"aead\": \"aes-gcm-128\",\n  \"burst\": %u,\n"
+		"  \"sa_mode\": \"%s\",\n  \"aead\": \"aes-gcm-128\",\n  \"burst\": %u,\n"
 		"  \"duration_s\": %.3f,\n  \"worker_lcore\": %u,\n  \"tsc_hz\": %" PRIu64 ",\n"
 		"  \"anti_replay\": \"%s\",\n  \"results\": [",
-		bench_mode_name(o->mode), o->sites, o->burst, o->duration_s, lcore,
+		bench_mode_name(o->mode), o->sites, bench_sa_mode_name(o->sa_mode), o->burst,
+		o->duration_s, lcore,
 		rte_get_tsc_hz(), replay_note(o));
 	for (uint16_t i = 0; i < n; i++) {
 		const struct bench_result *x = &r[i];
@@ -110,7 +116,8 @@ bench_report_json(const char *path, const struct bench_options *o, unsigned int 
 				x->counters[c]);
 			first = false;
 		}
-		fprintf(f, "},\n     \"counters\": {");
+		fprintf(f, "},\n     \"wan_chained\": %s,\n     \"counters\": {",
+			x->wan_chained ? "true" : "false");
 		first = true;
 		for (int c = 0; c < WORKER_CTR_MAX; c++) {
 			if (x->counters[c] == 0)

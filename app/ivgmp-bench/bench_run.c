@@ -103,6 +103,7 @@ bench_loop_run(void *arg)
 static int
 port_start(const char *name, const char *args, struct rte_mempool *pool, uint16_t *port)
 {
+	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 
 	memset(&conf, 0, sizeof(conf));
@@ -110,6 +111,11 @@ port_start(const char *name, const char *args, struct rte_mempool *pool, uint16_
 		fprintf(stderr, "ivgmp-bench: cannot create %s,%s\n", name, args);
 		return -1;
 	}
+	/* As ivgmpd does (ivgmpd_port.c): chained mbufs where the device takes
+	 * them, for group-mode copies. */
+	if (rte_eth_dev_info_get(*port, &info) == 0 &&
+	    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (rte_eth_dev_configure(*port, 1, 1, &conf) < 0 ||
 	    rte_eth_rx_queue_setup(*port, 0, RING_SIZE, rte_socket_id(), NULL, pool) < 0 ||
 	    rte_eth_tx_queue_setup(*port, 0, RING_SIZE, rte_socket_id(), NULL) < 0 ||
@@ -137,6 +143,7 @@ port_remove(const char *name)
 struct bench_env {
 	char pcap_name[32], null_name[32];
 	struct rte_mempool *pool;
+	struct rte_mempool *header_pool;    /* group mode's header mbufs and clones */
 	struct conf *conf;
 	IMB_MGR *mb;
 	struct esp_sa *sas[CONF_MAX_SAS];
@@ -158,6 +165,7 @@ run_teardown(struct bench_env *e)
 		free_mb_mgr(e->mb);
 	conf_free(e->conf);
 	rte_mempool_free(e->pool);
+	rte_mempool_free(e->header_pool);
 }
 
 /* The configuration through lib/conf, kept next to the input. */
@@ -235,6 +243,15 @@ bench_run(const struct bench_options *o, unsigned int lcore, uint16_t size,
 		fprintf(stderr, "ivgmp-bench: no mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto fail;
 	}
+	/* Group mode: the header mbufs and the clones of the encrypted body, as
+	 * ivgmpd creates them. */
+	e.header_pool = rte_pktmbuf_pool_create("bench_hdr", POOL_MBUFS, 256, 0,
+						RTE_PKTMBUF_HEADROOM + WORKER_HEADER_ROOM,
+						(int)rte_socket_id());
+	if (e.header_pool == NULL) {
+		fprintf(stderr, "ivgmp-bench: no header mbuf pool: %s\n", rte_strerror(rte_errno));
+		goto fail;
+	}
 	if (port_start(e.pcap_name, pcap_args, e.pool, &in_port) < 0 ||
 	    port_start(e.null_name, "no-rx=1", e.pool, &out_port) < 0)
 		goto fail;
@@ -244,6 +261,11 @@ bench_run(const struct bench_options *o, unsigned int lcore, uint16_t size,
 	memcpy(wc.lan_mac, "\x02\x00\x00\x00\x00\x02", 6);
 	memcpy(wc.wan_mac, "\x02\x00\x00\x00\x00\x01", 6);
 	wc.pool = e.pool;
+	wc.header_pool = e.header_pool;
+	/* net_null announces no multi-seg TX but frees chains unread, as a NIC
+	 * with multi-seg TX would send them: group copies are chained unless
+	 * --group-copies flat asks for ivgmpd's fallback. */
+	wc.wan_chained_force = o->sa_mode == BENCH_SA_GROUP && !o->group_flat;
 	wc.stop = &l.stop;
 	e.w = worker_create(&wc, (int)rte_lcore_to_socket_id(lcore));
 	if (e.w == NULL) {
@@ -275,6 +297,7 @@ bench_run(const struct bench_options *o, unsigned int lcore, uint16_t size,
 	/* net_null counts no bytes: every output frame has the same length. */
 	r->output_bytes = stats.obytes ? stats.obytes : stats.opackets * r->out_frame_len;
 	r->replay_resets = l.replay_resets;
+	r->wan_chained = e.w->wan_multi_seg;
 	run_teardown(&e);
 	return 0;
 fail:

@@ -28,8 +28,15 @@ enum bench_mode {
 	BENCH_DECAP,
 };
 
+enum bench_sa_mode {
+	BENCH_SA_PAIRWISE,                  /* one SA per site: N encryptions */
+	BENCH_SA_GROUP,                     /* one group SA: one encryption, N headers */
+};
+
 struct bench_options {
 	enum bench_mode mode;
+	enum bench_sa_mode sa_mode;
+	bool group_flat;                    /* group mode: flat copies, not chained */
 	uint16_t sites;
 	uint16_t n_sizes;
 	uint16_t sizes[BENCH_MAX_SIZES];    /* frame lengths without FCS */
@@ -49,10 +56,12 @@ struct bench_result {
 	uint64_t output_packets;            /* what net_null took */
 	uint64_t output_bytes;
 	uint64_t replay_resets;             /* decap: passes over the input */
+	bool wan_chained;                   /* the WAN port took chained mbufs */
 	uint64_t counters[WORKER_CTR_MAX];
 };
 
 /* bench_options.c: 0, 1 after --help, -1 after a message on stderr. */
+const char *bench_sa_mode_name(enum bench_sa_mode sa_mode);
 int bench_options_parse(int argc, char **argv, struct bench_options *o);
 const char *bench_mode_name(enum bench_mode mode);
 

@@ -31,6 +31,9 @@
 #define MANAGEMENT_PERIOD_US 1000
 
 static struct ivgmpd daemon_state;
+/* Group-SA copies: a small header mbuf chained to an indirect clone of the
+ * encrypted body, both from here (lib/worker, worker_config.header_pool). */
+static struct rte_mempool *header_pool;
 
 struct options {
 	const char *config;
@@ -139,7 +142,7 @@ workers_create(struct ivgmpd *d)
 		struct worker_config cfg = {
 			.lan_port = d->lan_port, .lan_queue = (uint16_t)i,
 			.wan_port = d->wan_port, .wan_queue = (uint16_t)i,
-			.pool = d->pool, .fwd = &d->fwd, .qsbr = d->qsbr,
+			.pool = d->pool, .header_pool = header_pool, .fwd = &d->fwd, .qsbr = d->qsbr,
 			.qsbr_thread_id = i, .stop = &d->stop,
 			.igmp_ring = d->igmp_ring, .source_ring = d->source_ring,
 			.igmp_rate = d->conf->igmp_rate,
@@ -280,6 +283,14 @@ main(int argc, char **argv)
 	}
 	IVGMP_LOG(INFO, main, "mbuf pool: %u mbufs of %u bytes", d->pool->size,
 		  (unsigned int)RTE_MBUF_DEFAULT_BUF_SIZE);
+	header_pool = rte_pktmbuf_pool_create("header_mbufs", mbuf_count(d->n_workers), MBUF_CACHE,
+					      0, RTE_PKTMBUF_HEADROOM + WORKER_HEADER_ROOM,
+					      (int)rte_socket_id());
+	if (header_pool == NULL) {
+		IVGMP_LOG(ERR, main, "cannot create the header mbuf pool: %s",
+			  rte_strerror(rte_errno));
+		return 1;
+	}
 	pthread_mutex_init(&d->lock, NULL);
 	if (rings_create(d) < 0) {
 		IVGMP_LOG(ERR, main, "cannot create rings: %s", rte_strerror(rte_errno));

@@ -96,6 +96,11 @@ ivgmpd_port_start(uint16_t port, uint16_t n_rx, struct rte_mempool *pool,
 		if (*extra_txq >= 0)
 			n_tx++;
 	}
+	/* Group-SA copies are a header mbuf chained to a clone of the encrypted
+	 * body when the device sends chained mbufs; the workers read this from
+	 * the port's configuration and make flat copies otherwise. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	ret = rte_eth_dev_configure(port, n_rx, n_tx, &conf);
 	if (ret < 0)
 		return ret;
@@ -123,6 +128,9 @@ ivgmpd_port_start(uint16_t port, uint16_t n_rx, struct rte_mempool *pool,
 	else
 		IVGMP_LOG(INFO, main, "port %u (%s): %u RX queue(s), %s, %u TX queues", port,
 			  info.driver_name, n_rx, spread, n_tx);
+	IVGMP_LOG(INFO, main, "port %u (%s): %s", port, info.driver_name,
+		  conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS ?
+		  "sends chained mbufs (multi-seg TX)" : "no multi-seg TX: flat copies");
 	/* The LAN port must see every group's traffic and every IGMP report. */
 	if (all_multicast) {
 		ret = rte_eth_allmulticast_enable(port);

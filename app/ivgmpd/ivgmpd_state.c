@@ -115,7 +115,7 @@ state_groups_from_conf(struct state_groups *sg, const struct conf *conf)
 
 		if (spec == NULL)
 			return;
-		fwd_conf_group_fill(&conf->groups[i], spec);
+		fwd_conf_group_fill(&conf->groups[i], sg->d->sas, spec);
 	}
 }
 

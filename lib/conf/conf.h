@@ -50,7 +50,10 @@ struct conf_site {
 
 struct conf_sa {
 	bool inbound;
-	uint16_t site;              /* index in conf.sites */
+	bool group;                 /* a group SA (group-sa line): outbound, one per
+				     * group, for every site the group is sent to */
+	uint16_t site;              /* index in conf.sites; 0 and meaningless for a group SA */
+	uint32_t group_addr;        /* group SA: its group, network byte order */
 	struct esp_sa_params params;
 };
 
@@ -59,6 +62,9 @@ struct conf_group {
 	bool receive;               /* deliver on the LAN what remote sites send */
 	uint16_t n_send_to;
 	uint16_t send_to[CONF_MAX_SITES]; /* indices in conf.sites */
+	bool has_group_sa;          /* group-sa line: encrypt once for every site */
+	uint16_t group_sa;          /* index in conf.sas when has_group_sa */
+	unsigned int group_sa_line; /* where the group-sa line is, for errors */
 	unsigned int line;          /* where it was first defined, for errors */
 };
 

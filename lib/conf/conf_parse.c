@@ -239,6 +239,9 @@ parse_sa(struct conf_cursor *cur, char **argv, int argc)
 
 		if (sa->inbound && other->inbound && other->params.spi == sa->params.spi)
 			return conf_fail(cur, "duplicate inbound SPI 0x%x", sa->params.spi);
+		if (other->group && other->params.spi == sa->params.spi)
+			return conf_fail(cur, "SPI 0x%x is already the group SA of a group-sa line",
+					 sa->params.spi);
 	}
 	if (!sa->inbound) {
 		if (conf->sites[site].sa_out >= 0)
@@ -264,6 +267,77 @@ group_find_or_add(struct conf *conf, uint32_t group, unsigned int line)
 	g->group = group;
 	g->line = line;
 	return g;
+}
+
+static struct conf_group *group_find_or_add(struct conf *conf, uint32_t group,
+					    unsigned int line);
+
+/*
+ * group-sa G spi N AEAD key HEX [esn] [lifetime-packets N] [lifetime-bytes N]
+ *
+ * One outbound SA for every site group G is sent to (design.md 4, group
+ * mode): each packet is encrypted once. Its SPI clashes with no other SA of
+ * the file: the receivers look it up by SPI like any inbound SA.
+ */
+static int
+parse_group_sa(struct conf_cursor *cur, char **argv, int argc)
+{
+	static const char usage[] = "group-sa G spi N AEAD key HEX [esn] "
+		"[lifetime-packets N] [lifetime-bytes N]";
+	struct conf *conf = cur->conf;
+	struct conf_group *g;
+	struct conf_sa *sa;
+	uint32_t addr;
+	uint64_t spi;
+
+	if (need_args(cur, argc, 7, usage) < 0)
+		return -1;
+	if (parse_addr(cur, "group", argv[1], &addr) < 0)
+		return -1;
+	if (!pkt_ipv4_is_multicast(addr))
+		return conf_fail(cur, "group %s is not a multicast address", argv[1]);
+	if (pkt_ipv4_is_link_local_multicast(addr))
+		return conf_fail(cur, "group %s is link-local (224.0.0.0/24 never leaves the site)",
+				 argv[1]);
+	if (conf->n_sas == CONF_MAX_SAS)
+		return conf_fail(cur, "too many SAs (at most %d)", CONF_MAX_SAS);
+	sa = &conf->sas[conf->n_sas];
+	memset(sa, 0, sizeof(*sa));
+	sa->group = true;
+	sa->group_addr = addr;
+	if (strcmp(argv[2], "spi") != 0)
+		return conf_fail(cur, "expected 'spi' after the group, got '%s'", argv[2]);
+	if (conf_parse_u64(argv[3], &spi) < 0 || spi > UINT32_MAX)
+		return conf_fail(cur, "SPI '%s' is not a 32-bit number", argv[3]);
+	if (spi < 256)
+		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
+				 argv[3]);
+	sa->params.spi = (uint32_t)spi;
+	if (esp_aead_from_name(argv[4], &sa->params.aead) < 0)
+		return conf_fail(cur, "unknown AEAD '%s' (aes-gcm-128 or aes-gcm-256)", argv[4]);
+	if (strcmp(argv[5], "key") != 0)
+		return conf_fail(cur, "missing argument: expected '%s'", usage);
+	if (parse_sa_key(cur, argv[6], &sa->params) < 0)
+		return -1;
+	if (parse_sa_options(cur, argv + 7, argc - 7, &sa->params) < 0)
+		return -1;
+	if (sa->params.replay_window)
+		return conf_fail(cur, "replay-window is for inbound SAs; a group-sa is outbound");
+	for (uint16_t i = 0; i < conf->n_sas; i++)
+		if (conf->sas[i].params.spi == sa->params.spi)
+			return conf_fail(cur, "SPI 0x%x is already used by another SA of this file",
+					 sa->params.spi);
+	g = group_find_or_add(conf, addr, cur->line);
+	if (g == NULL)
+		return conf_fail(cur, "too many groups (at most %d)", CONF_MAX_GROUPS);
+	if (g->has_group_sa)
+		return conf_fail(cur, "group %s already has a group-sa (line %u)", argv[1],
+				 g->group_sa_line);
+	g->has_group_sa = true;
+	g->group_sa = conf->n_sas;
+	g->group_sa_line = cur->line;
+	conf->n_sas++;
+	return 0;
 }
 
 /* group G send-to SITE... | group G receive */
@@ -330,6 +404,8 @@ parse_line(struct conf_cursor *cur, char **argv, int argc)
 		return parse_sa(cur, argv, argc);
 	if (strcmp(key, "group") == 0)
 		return parse_group(cur, argv, argc);
+	if (strcmp(key, "group-sa") == 0)
+		return parse_group_sa(cur, argv, argc);
 	if (conf_vnoc_knows(key))
 		return conf_vnoc_parse(cur, argv, argc);
 
@@ -422,7 +498,21 @@ conf_validate(struct conf_cursor *cur)
 	for (uint32_t i = 0; i < conf->n_groups; i++) {
 		const struct conf_group *g = &conf->groups[i];
 
-		for (uint16_t j = 0; j < g->n_send_to; j++) {
+		if (g->has_group_sa && g->n_send_to == 0) {
+			cur->line = g->group_sa_line;
+			return conf_fail(cur, "group-sa for a group with no 'send-to' line: "
+					 "nothing would be sent with it");
+		}
+		/* ivgmpd adds the VNOC's receivers of a group to its configured
+		 * sites: they would get copies under a key they never had. */
+		if (g->has_group_sa && conf->n_vnoc_urls) {
+			cur->line = g->group_sa_line;
+			return conf_fail(cur, "group-sa is for static configurations: with a "
+					 "vnoc-url, the VNOC's sites of the group could not "
+					 "decrypt its copies");
+		}
+		/* A group SA carries every copy: the sites need no 'sa out'. */
+		for (uint16_t j = 0; j < g->n_send_to && !g->has_group_sa; j++) {
 			const struct conf_site *site = &conf->sites[g->send_to[j]];
 
 			if (site->sa_out < 0) {

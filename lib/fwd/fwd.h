@@ -49,6 +49,11 @@ struct fwd_group {
 	enum fwd_filter filter;     /* what is delivered on the LAN */
 	uint16_t n_sites;
 	uint16_t n_filter_sources;
+	/* Group mode (design.md 4): 1 + the index of the group's SA in
+	 * fwd_state.group_sas, one SA for every site, each packet encrypted
+	 * once; 0: pairwise, each site's own sa_out (fwd_group_sa). An index
+	 * rather than a pointer: it fits the slot's padding, 32 bytes. */
+	uint32_t group_sa;
 	const uint16_t *sites;      /* indices in fwd_state.sites */
 	const uint32_t *filter_sources; /* network byte order */
 };
@@ -77,6 +82,8 @@ struct fwd_state {
 	struct fwd_group *groups;   /* open addressing, linear probing */
 	uint32_t spi_mask;
 	struct fwd_spi_slot *spis;
+	uint32_t n_group_sas;
+	struct esp_sa **group_sas;  /* behind fwd_group.group_sa */
 	uint16_t *site_lists;       /* storage behind fwd_group.sites */
 	uint32_t *source_lists;     /* storage behind fwd_group.filter_sources */
 	uint16_t n_boundaries;
@@ -91,6 +98,7 @@ struct fwd_group_spec {
 	const uint16_t *sites;
 	uint16_t n_filter_sources;
 	const uint32_t *filter_sources;  /* any order */
+	struct esp_sa *sa_out;           /* group SA, or NULL for pairwise */
 };
 
 struct fwd_inbound_spec {
@@ -114,7 +122,8 @@ struct fwd_spec {
 };
 
 /* Build a snapshot; NULL when out of memory or the spec is inconsistent
- * (duplicate group or SPI, site index out of range). */
+ * (duplicate group or SPI, site index out of range, a pairwise group sent
+ * to a site without an outbound SA). */
 struct fwd_state *fwd_state_create(const struct fwd_spec *spec);
 void fwd_state_free(struct fwd_state *state);
 
@@ -149,6 +158,13 @@ fwd_spi_lookup(const struct fwd_state *state, uint32_t spi)
 		if (s->spi == 0)
 			return NULL;
 	}
+}
+
+/* The group's SA in group mode, NULL when it is pairwise. */
+static inline struct esp_sa *
+fwd_group_sa(const struct fwd_state *state, const struct fwd_group *g)
+{
+	return g->group_sa ? state->group_sas[g->group_sa - 1] : NULL;
 }
 
 /* Does the LAN want source's traffic to this group? */

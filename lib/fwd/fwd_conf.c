@@ -72,11 +72,13 @@ fwd_conf_boundaries_fill(const struct conf *conf, struct fwd_boundary *boundarie
 }
 
 void
-fwd_conf_group_fill(const struct conf_group *group, struct fwd_group_spec *spec)
+fwd_conf_group_fill(const struct conf_group *group, struct esp_sa *const *sas,
+		    struct fwd_group_spec *spec)
 {
 	spec->n_sites = group->n_send_to;
 	spec->sites = group->send_to;
 	spec->filter = group->receive ? FWD_FILTER_ALL : FWD_FILTER_NONE;
+	spec->sa_out = group->has_group_sa ? sas[group->group_sa] : NULL;
 }
 
 struct fwd_state *
@@ -107,7 +109,7 @@ fwd_conf_state_create(const struct conf *conf, struct esp_sa *const *sas)
 		fwd_conf_boundaries_fill(conf, boundaries);
 		for (uint32_t i = 0; i < conf->n_groups; i++) {
 			groups[i].group = conf->groups[i].group;
-			fwd_conf_group_fill(&conf->groups[i], &groups[i]);
+			fwd_conf_group_fill(&conf->groups[i], sas, &groups[i]);
 		}
 		state = fwd_state_create(&spec);
 	}

@@ -33,9 +33,11 @@ uint32_t fwd_conf_inbound_fill(const struct conf *conf, struct esp_sa *const *sa
 			       struct fwd_inbound_spec *inbound);
 /* conf->n_boundaries entries. */
 void fwd_conf_boundaries_fill(const struct conf *conf, struct fwd_boundary *boundaries);
-/* Where one configured group goes and whether the LAN receives it; spec
- * points into group afterwards. */
-void fwd_conf_group_fill(const struct conf_group *group, struct fwd_group_spec *spec);
+/* Where one configured group goes, whether the LAN receives it and its
+ * group SA (from sas, as fwd_conf_sas_create made them; NULL: pairwise);
+ * spec points into group afterwards. */
+void fwd_conf_group_fill(const struct conf_group *group, struct esp_sa *const *sas,
+			 struct fwd_group_spec *spec);
 
 /* The snapshot of a configuration alone (static sites, no IGMP, no VNOC). */
 struct fwd_state *fwd_conf_state_create(const struct conf *conf, struct esp_sa *const *sas);

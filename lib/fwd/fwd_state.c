@@ -36,7 +36,8 @@ groups_fill(struct fwd_state *state, const struct fwd_spec *spec)
 				break;
 		}
 		for (uint16_t j = 0; j < gs->n_sites; j++)
-			if (gs->sites[j] >= spec->n_sites || spec->sites[gs->sites[j]].sa_out == NULL)
+			if (gs->sites[j] >= spec->n_sites ||
+			    (gs->sa_out == NULL && spec->sites[gs->sites[j]].sa_out == NULL))
 				return -1;
 		if (gs->n_sites)
 			memcpy(next, gs->sites, gs->n_sites * sizeof(*next));
@@ -49,6 +50,10 @@ groups_fill(struct fwd_state *state, const struct fwd_spec *spec)
 		g->sites = next;
 		g->n_filter_sources = gs->n_filter_sources;
 		g->filter_sources = next_source;
+		if (gs->sa_out != NULL) {
+			state->group_sas[state->n_group_sas++] = gs->sa_out;
+			g->group_sa = state->n_group_sas;
+		}
 		next += gs->n_sites;
 		next_source += gs->n_filter_sources;
 	}
@@ -85,7 +90,7 @@ fwd_state_create(const struct fwd_spec *spec)
 	struct fwd_state *state = calloc(1, sizeof(*state));
 	uint32_t n_groups = table_size(spec->n_groups);
 	uint32_t n_spis = table_size(spec->n_inbound);
-	size_t n_list = 0, n_source_list = 0;
+	size_t n_list = 0, n_source_list = 0, n_group_sas = 0;
 
 	if (state == NULL)
 		return NULL;
@@ -96,6 +101,7 @@ fwd_state_create(const struct fwd_spec *spec)
 	for (uint32_t i = 0; i < spec->n_groups; i++) {
 		n_list += spec->groups[i].n_sites;
 		n_source_list += spec->groups[i].n_filter_sources;
+		n_group_sas += spec->groups[i].sa_out != NULL;
 	}
 	state->n_boundaries = spec->n_boundaries;
 	if (spec->n_boundaries)
@@ -114,8 +120,9 @@ fwd_state_create(const struct fwd_spec *spec)
 	state->site_lists = calloc(n_list ? n_list : 1, sizeof(*state->site_lists));
 	state->source_lists = calloc(n_source_list ? n_source_list : 1,
 				     sizeof(*state->source_lists));
+	state->group_sas = calloc(n_group_sas ? n_group_sas : 1, sizeof(*state->group_sas));
 	if (!state->sites || !state->groups || !state->spis || !state->site_lists ||
-	    !state->source_lists)
+	    !state->source_lists || !state->group_sas)
 		goto fail;
 	if (spec->n_sites)
 		memcpy(state->sites, spec->sites, spec->n_sites * sizeof(*state->sites));
@@ -137,5 +144,6 @@ fwd_state_free(struct fwd_state *state)
 	free(state->spis);
 	free(state->site_lists);
 	free(state->source_lists);
+	free(state->group_sas);
 	free(state);
 }

@@ -4,7 +4,8 @@
 
 /*
  * worker: the data path. One worker per lcore, run to completion, bursts of
- * WORKER_BURST. LAN bursts become one ESP copy per remote site on the WAN;
+ * WORKER_BURST. LAN bursts become one ESP copy per remote site on the WAN
+ * (encrypted per site with pairwise SAs, once per packet with a group SA);
  * WAN bursts are decrypted and the inner multicast packets re-injected on
  * the LAN. Reads the forwarding state (fwd) under RCU, never blocks, never
  * allocates from the heap, never takes a lock. Every drop has a counter.
@@ -26,6 +27,8 @@
 #include "fwd/fwd.h"
 
 #define WORKER_BURST 32
+/* Data room a header mbuf needs: Ethernet, outer IPv4, UDP. */
+#define WORKER_HEADER_ROOM 64
 
 /* Every counter a worker keeps; the names are what telemetry and the exit
  * report show, so an operator sees why packets died. */
@@ -50,6 +53,7 @@
 	X(lan_drop_no_group)                                                 \
 	X(lan_drop_too_big)                                                  \
 	X(esp_out_copies)                                                    \
+	X(esp_out_group_encryptions)                                         \
 	X(esp_out_drop_sa_expired)                                           \
 	X(drop_no_mbuf)                                                      \
 	X(crypto_errors)                                                     \
@@ -112,6 +116,16 @@ struct worker_config {
 	uint8_t lan_mac[6];
 	uint8_t wan_mac[6];
 	struct rte_mempool *pool;       /* for the ESP copies */
+	/* Small mbufs (RTE_PKTMBUF_HEADROOM + WORKER_HEADER_ROOM of data
+	 * room, or more) for group-mode copies made of a header mbuf and an
+	 * indirect clone of the encrypted body: the headers and the clones
+	 * touch few cache lines. NULL: pool. */
+	struct rte_mempool *header_pool;
+	/* Group-mode copies are chained mbufs when the WAN port was configured
+	 * with RTE_ETH_TX_OFFLOAD_MULTI_SEGS, flat otherwise; this forces
+	 * chained ones on a port that frees them unread without saying so
+	 * (ivgmp-bench on net_null). */
+	bool wan_chained_force;
 	struct fwd_publisher *fwd;      /* where the forwarding state is published */
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_thread_id;
@@ -142,17 +156,26 @@ struct worker_source_seen {
 	uint64_t tsc;
 };
 
+struct outb_packet;
+
 /* Private per-job state, indexed like the job manager's own job array. */
 struct worker_job {
 	struct esp_job_scratch esp;
 	struct esp_sa *sa;
 	uint16_t esp_off;
 	uint16_t esp_len;
+	/* Outbound: the packet a group-SA job encrypted once, whose copies are
+	 * made when the job completes; NULL for a pairwise job (one copy). */
+	const struct outb_packet *group_packet;
 };
 
 struct worker {
 	struct worker_config cfg;
 	IMB_MGR *mb;
+	/* The WAN port sends chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS
+	 * configured): a group-mode copy is a header mbuf chained to an
+	 * indirect clone of the encrypted body; else a flat copy of it. */
+	bool wan_multi_seg;
 	uint16_t ip_id;
 	uint64_t now_tsc;               /* read once per burst */
 	uint64_t tsc_hz;

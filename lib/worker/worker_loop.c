@@ -5,6 +5,19 @@
 
 #include "worker_private.h"
 
+/* Did the port's owner configure it to send chained mbufs? The owner
+ * checks the device's tx_offload_capa; a port that is not (yet) configured
+ * gets flat copies. */
+static bool
+worker_port_multi_seg(uint16_t port)
+{
+	struct rte_eth_conf conf;
+
+	if (!rte_eth_dev_is_valid_port(port) || rte_eth_dev_conf_get(port, &conf) != 0)
+		return false;
+	return (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+}
+
 struct worker *
 worker_create(const struct worker_config *cfg, int socket)
 {
@@ -14,11 +27,14 @@ worker_create(const struct worker_config *cfg, int socket)
 	if (w == NULL)
 		return NULL;
 	w->cfg = *cfg;
+	if (w->cfg.header_pool == NULL)
+		w->cfg.header_pool = cfg->pool;
 	w->mb = alloc_mb_mgr(0);
 	if (w->mb == NULL) {
 		rte_free(w);
 		return NULL;
 	}
+	w->wan_multi_seg = cfg->wan_chained_force || worker_port_multi_seg(cfg->wan_port);
 	/* Picks the widest code path this CPU runs: SSE, AVX, AVX2, AVX-512. */
 	init_mb_mgr_auto(w->mb, &arch);
 	if (imb_get_errno(w->mb) != 0) {

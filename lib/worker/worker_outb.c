@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * LAN -> WAN: a multicast packet from the site becomes one ESP tunnel packet
- * per remote site of its group. The inner packet is read in place by every
- * copy's encryption (out of place), so replication costs no copy pass.
+ * per remote site of its group. Pairwise SAs: the inner packet is read in
+ * place by every copy's encryption (out of place), so replication costs no
+ * copy pass. A group SA: the packet is encrypted once into a body mbuf, and
+ * each site's copy is a header mbuf chained to an indirect clone of it.
  */
 #include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
 #include "worker_private.h"
@@ -114,15 +117,22 @@ outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *
 	return OUTB_SEND;
 }
 
+/* Bytes before the ESP header: Ethernet, outer IPv4, UDP behind NAT. */
+static inline uint16_t
+outb_headers_len(const struct fwd_site *site)
+{
+	return (uint16_t)(RTE_ETHER_HDR_LEN + OUTER_IPV4_LEN +
+			  (site->udp_encap ? WORKER_UDP_LEN : 0));
+}
+
 /* Ethernet, outer IPv4 (RFC 4303 tunnel mode) and, behind NAT, UDP 4500
- * (RFC 3948). Returns where the ESP header goes. */
+ * (RFC 3948) at frame, for p's ESP packet to site. Returns where the ESP
+ * header goes. */
 static uint8_t *
-outb_headers_write(struct worker *w, const struct fwd_state *state,
-		   const struct fwd_site *site, const struct outb_packet *p,
-		   struct rte_mbuf *copy)
+outb_headers_fill(struct worker *w, const struct fwd_state *state,
+		  const struct fwd_site *site, const struct outb_packet *p, uint8_t *frame)
 {
 	uint16_t ip_len = outer_ip_len(p, site->udp_encap);
-	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(copy, RTE_ETHER_HDR_LEN + ip_len);
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	bool df = state->outer_df == FWD_DF_SET ||
@@ -158,21 +168,27 @@ outb_headers_write(struct worker *w, const struct fwd_state *state,
 	return (uint8_t *)(ip + 1);
 }
 
+/* The headers of a flat copy, appended to copy; the ESP packet follows. */
+static inline uint8_t *
+outb_headers_write(struct worker *w, const struct fwd_state *state,
+		   const struct fwd_site *site, const struct outb_packet *p,
+		   struct rte_mbuf *copy)
+{
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(
+		copy, RTE_ETHER_HDR_LEN + outer_ip_len(p, site->udp_encap));
+
+	return outb_headers_fill(w, state, site, p, frame);
+}
+
 struct outb_tx {
 	struct rte_mbuf *pkts[WORKER_TX_BATCH];
 	uint16_t n;
 };
 
-static void
-outb_job_done(struct worker *w, IMB_JOB *job, struct outb_tx *tx)
+/* A finished copy: count it, send when a batch is full. */
+static inline void
+outb_tx_add(struct worker *w, struct outb_tx *tx, struct rte_mbuf *copy)
 {
-	struct rte_mbuf *copy = job->user_data;
-
-	if (unlikely(job->status != IMB_STATUS_COMPLETED)) {
-		worker_count(w, WORKER_CTR_crypto_errors);
-		rte_pktmbuf_free(copy);
-		return;
-	}
 	worker_count(w, WORKER_CTR_esp_out_copies);
 	tx->pkts[tx->n++] = copy;
 	if (tx->n == WORKER_TX_BATCH) {
@@ -180,6 +196,197 @@ outb_job_done(struct worker *w, IMB_JOB *job, struct outb_tx *tx)
 			  WORKER_CTR_wan_tx_packets, WORKER_CTR_wan_drop_tx_full);
 		tx->n = 0;
 	}
+}
+
+/*
+ * The outer headers of one packet's copies, written once per packet and
+ * encapsulation: from one site to the next only the destination MAC and
+ * address, the identification and the checksum change, so each copy takes
+ * a copy of the template and an incremental checksum (RFC 1071: the sum of
+ * the template's 16-bit words, plus the address and the identification).
+ */
+#define OUTB_HEADERS_MAX (RTE_ETHER_HDR_LEN + OUTER_IPV4_LEN + WORKER_UDP_LEN)
+/* Copied whole, a constant size (a few vector moves; a variable-length
+ * memcpy of 34 or 42 bytes became "rep movsq", slower than all the rest of
+ * a copy's header work): the bytes past the headers are overwritten by the
+ * body (flat copies) or lie beyond data_len (header mbufs). */
+#define OUTB_HEADERS_COPY 48
+_Static_assert(OUTB_HEADERS_COPY >= OUTB_HEADERS_MAX &&
+	       OUTB_HEADERS_COPY <= WORKER_HEADER_ROOM, "header template size");
+struct outb_group_headers {
+	uint8_t frame[2][OUTB_HEADERS_COPY];  /* [udp_encap] */
+	uint32_t sum[2];                      /* without address, id, checksum */
+	bool built[2];
+};
+
+static void
+outb_group_headers_build(struct worker *w, const struct fwd_state *state,
+			 const struct outb_packet *p, bool udp_encap,
+			 struct outb_group_headers *t)
+{
+	const struct fwd_site any = { .wan_addr = 0, .udp_encap = udp_encap };
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(t->frame[udp_encap] + RTE_ETHER_HDR_LEN);
+	uint16_t ip_id = w->ip_id;
+
+	outb_headers_fill(w, state, &any, p, t->frame[udp_encap]);
+	w->ip_id = ip_id;
+	ip->packet_id = 0;
+	ip->hdr_checksum = 0;
+	t->sum[udp_encap] = __rte_raw_cksum(ip, OUTER_IPV4_LEN, 0);
+	t->built[udp_encap] = true;
+}
+
+/* The template's headers for site at frame, with the site's own fields. */
+static inline void
+outb_group_headers_write(struct worker *w, const struct outb_group_headers *t,
+			 const struct fwd_site *site, uint8_t *frame)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + RTE_ETHER_HDR_LEN);
+	uint16_t ip_id = rte_cpu_to_be_16(w->ip_id++);
+	uint32_t sum = t->sum[site->udp_encap] + (site->wan_addr & 0xffff) +
+		       (site->wan_addr >> 16) + ip_id;
+
+	memcpy(frame, t->frame[site->udp_encap], OUTB_HEADERS_COPY);
+	memcpy(frame, site->dst_mac, RTE_ETHER_ADDR_LEN);
+	ip->packet_id = ip_id;
+	ip->dst_addr = site->wan_addr;
+	ip->hdr_checksum = (uint16_t)~__rte_raw_cksum_reduce(sum);
+}
+
+/*
+ * rte_pktmbuf_attach without its reference count update: the caller takes
+ * the references of all the copies of body at once (one store while body
+ * has one owner, where rte_pktmbuf_attach does an atomic add per copy).
+ */
+static inline void
+outb_clone_attach(struct rte_mbuf *clone, const struct rte_mbuf *body)
+{
+	clone->priv_size = body->priv_size;
+	clone->ol_flags = body->ol_flags | RTE_MBUF_F_INDIRECT;
+	clone->port = body->port;
+	clone->packet_type = 0;
+	clone->data_off = body->data_off;
+	clone->data_len = body->data_len;
+	rte_mbuf_iova_set(clone, rte_mbuf_iova_get(body));
+	clone->buf_addr = body->buf_addr;
+	clone->buf_len = body->buf_len;
+	clone->next = NULL;
+	clone->pkt_len = body->data_len;
+	clone->nb_segs = 1;
+}
+
+/* Sites whose copies are allocated at once. */
+#define OUTB_GROUP_CHUNK 32
+
+/*
+ * A group-mode packet is encrypted: send body to every site of its group.
+ * Chained (the WAN port sends chained mbufs): each copy is a header mbuf
+ * chained to an indirect clone of body, no byte of body copied; body goes
+ * back to the pool when the last copy has been sent. Flat: the headers and
+ * a copy of body in one mbuf. Sites behind NAT need 8 more bytes: a packet
+ * may be too big for them.
+ */
+static void
+outb_group_replicate(struct worker *w, const struct fwd_state *state,
+		     const struct outb_packet *p, struct rte_mbuf *body, struct outb_tx *tx)
+{
+	const struct fwd_group *group = p->group;
+	bool udp_fits = outb_copy_fits(w, state, p, true);
+	struct outb_group_headers t;
+	struct rte_mbuf *segs[2 * OUTB_GROUP_CHUNK];
+	uint16_t per_copy = w->wan_multi_seg ? 2 : 1;
+	uint32_t copies = 0, clones = 0;
+
+	t.built[0] = t.built[1] = false;
+	for (uint16_t j = 0; j < group->n_sites; j++)
+		copies += udp_fits || !state->sites[group->sites[j]].udp_encap;
+	/*
+	 * Chained: each clone holds a reference on body. All are taken now, in
+	 * one store while body has a single owner (ours becomes the first
+	 * clone's), before any copy can be sent and freed by the port;
+	 * rte_pktmbuf_attach would take them one atomic add at a time.
+	 */
+	if (w->wan_multi_seg && copies > 1)
+		rte_mbuf_refcnt_update(body, (int16_t)(copies - 1));
+	for (uint16_t first = 0; first < group->n_sites; first += OUTB_GROUP_CHUNK) {
+		uint16_t n = RTE_MIN(OUTB_GROUP_CHUNK, group->n_sites - first), used = 0;
+		struct rte_mempool *mp = w->wan_multi_seg ? w->cfg.header_pool : w->cfg.pool;
+
+		if (unlikely(rte_pktmbuf_alloc_bulk(mp, segs, (unsigned int)n * per_copy) != 0)) {
+			w->counters.c[WORKER_CTR_drop_no_mbuf] += n;
+			continue;
+		}
+		for (uint16_t j = first; j < first + n; j++) {
+			const struct fwd_site *site = &state->sites[group->sites[j]];
+			struct rte_mbuf *copy = segs[used];
+			uint16_t hdr_len = outb_headers_len(site);
+			uint8_t *frame;
+
+			if (unlikely(site->udp_encap && !udp_fits)) {
+				worker_count(w, WORKER_CTR_lan_drop_too_big);
+				continue;
+			}
+			if (!t.built[site->udp_encap])
+				outb_group_headers_build(w, state, p, site->udp_encap, &t);
+			used += per_copy;
+			if (!w->wan_multi_seg) {
+				frame = (uint8_t *)rte_pktmbuf_append(copy, hdr_len + body->data_len);
+				outb_group_headers_write(w, &t, site, frame);
+				rte_memcpy(frame + hdr_len, rte_pktmbuf_mtod(body, const void *),
+					   body->data_len);
+			} else {
+				struct rte_mbuf *clone = segs[used - 1];
+
+				frame = (uint8_t *)rte_pktmbuf_append(copy, hdr_len);
+				outb_group_headers_write(w, &t, site, frame);
+				outb_clone_attach(clone, body);
+				copy->next = clone;
+				copy->nb_segs = 2;
+				copy->pkt_len += clone->data_len;
+				clones++;
+			}
+			outb_tx_add(w, tx, copy);
+		}
+		if (used < n * per_copy)
+			rte_pktmbuf_free_bulk(segs + used, n * per_copy - used);
+	}
+	/* Flat copies: body is ours alone. Chained: give back the references
+	 * of copies that could not be made (no mbufs), or ours when no site
+	 * took the packet; the last one frees body. */
+	if (!w->wan_multi_seg || copies == 0)
+		rte_pktmbuf_free(body);
+	for (; clones < copies && w->wan_multi_seg; clones++)
+		rte_pktmbuf_free(body);
+}
+
+static void
+outb_job_done(struct worker *w, const struct fwd_state *state, IMB_JOB *job,
+	      struct outb_tx *tx)
+{
+	struct rte_mbuf *m = job->user_data;
+	const struct outb_packet *group_packet = worker_job_of(w, job)->group_packet;
+
+	if (unlikely(job->status != IMB_STATUS_COMPLETED)) {
+		worker_count(w, WORKER_CTR_crypto_errors);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (group_packet != NULL) {
+		worker_count(w, WORKER_CTR_esp_out_group_encryptions);
+		outb_group_replicate(w, state, group_packet, m, tx);
+		return;
+	}
+	outb_tx_add(w, tx, m);
+}
+
+/* Submit job and collect whatever the library completed. */
+static inline void
+outb_job_submit(struct worker *w, const struct fwd_state *state, struct outb_tx *tx)
+{
+	IMB_JOB *job;
+
+	for (job = IMB_SUBMIT_JOB(w->mb); job; job = IMB_GET_COMPLETED_JOB(w->mb))
+		outb_job_done(w, state, job, tx);
 }
 
 /* Encrypt one copy of p for site with sequence number seq, submit it, and
@@ -191,16 +398,77 @@ outb_copy_submit(struct worker *w, const struct fwd_state *state,
 {
 	uint8_t *esp = outb_headers_write(w, state, site, p, copy);
 	IMB_JOB *job = IMB_GET_NEXT_JOB(w->mb);
+	struct worker_job *wj = worker_job_of(w, job);
 
-	esp_outb_job_fill(job, site->sa_out, seq, p->inner, p->payload_len, esp,
-			  &worker_job_of(w, job)->esp);
+	esp_outb_job_fill(job, site->sa_out, seq, p->inner, p->payload_len, esp, &wj->esp);
+	wj->group_packet = NULL;
 	job->user_data = copy;
-	for (job = IMB_SUBMIT_JOB(w->mb); job; job = IMB_GET_COMPLETED_JOB(w->mb))
-		outb_job_done(w, job, tx);
+	outb_job_submit(w, state, tx);
 }
 
 /*
- * One job per (packet, site). Consecutive packets of one group make a run
+ * Group mode (design.md 4): the run's group has one SA for all its sites.
+ * Each packet is encrypted once, into a body mbuf that holds the ESP packet
+ * (header, IV, ciphertext, ICV); when its job completes,
+ * outb_group_replicate sends it to every site behind each site's own outer
+ * headers. The run's numbers are reserved with one atomic add, as in the
+ * pairwise loop, and the SA counts each packet once, however many sites.
+ */
+static void
+outb_group_encrypt(struct worker *w, const struct fwd_state *state,
+		   struct outb_packet *pkts, uint16_t n, struct outb_tx *tx)
+{
+	const struct fwd_group *group = pkts[0].group;
+	struct esp_sa *sa = fwd_group_sa(state, group);
+	struct rte_mbuf *bodies[WORKER_BURST];
+	struct outb_packet *fit[WORKER_BURST];
+	uint32_t inner_len[WORKER_BURST];
+	uint32_t n_fit = 0, granted;
+	bool plain_site = false;
+	uint64_t seq;
+
+	for (uint16_t j = 0; j < group->n_sites && !plain_site; j++)
+		plain_site = !state->sites[group->sites[j]].udp_encap;
+	/* Encrypt only what at least one site can take (classification
+	 * checked the plain ESP size; NAT'ed sites add a UDP header). */
+	for (uint16_t i = 0; i < n; i++) {
+		if (unlikely(!plain_site && !outb_copy_fits(w, state, &pkts[i], true))) {
+			w->counters.c[WORKER_CTR_lan_drop_too_big] += group->n_sites;
+			continue;
+		}
+		fit[n_fit] = &pkts[i];
+		inner_len[n_fit++] = pkts[i].inner_len;
+	}
+	if (n_fit == 0)
+		return;
+	if (unlikely(rte_pktmbuf_alloc_bulk(w->cfg.pool, bodies, n_fit) != 0)) {
+		w->counters.c[WORKER_CTR_drop_no_mbuf] += (uint64_t)n_fit * group->n_sites;
+		return;
+	}
+	seq = esp_outb_seq_reserve(sa, n_fit, inner_len, &granted);
+	if (unlikely(granted < n_fit)) {
+		w->counters.c[WORKER_CTR_esp_out_drop_sa_expired] +=
+			(uint64_t)(n_fit - granted) * group->n_sites;
+		rte_pktmbuf_free_bulk(bodies + granted, n_fit - granted);
+		n_fit = granted;
+	}
+	for (uint32_t k = 0; k < n_fit; k++) {
+		const struct outb_packet *p = fit[k];
+		uint8_t *esp = (uint8_t *)rte_pktmbuf_append(
+			bodies[k], ESP_HDR_LEN + ESP_IV_LEN + p->payload_len + ESP_ICV_LEN);
+		IMB_JOB *job = IMB_GET_NEXT_JOB(w->mb);
+		struct worker_job *wj = worker_job_of(w, job);
+
+		esp_outb_job_fill(job, sa, seq + k, p->inner, p->payload_len, esp,
+				  &wj->esp);
+		wj->group_packet = p;
+		job->user_data = bodies[k];
+		outb_job_submit(w, state, tx);
+	}
+}
+
+/*
+ * Pairwise SAs: one job per (packet, site). Consecutive packets of one group make a run
  * (a burst is mostly one flow or a few); for each site of the group, the
  * run's sequence numbers are reserved with one atomic add on the SA
  * (esp_outb_seq_reserve): other workers sending on the same SA get other
@@ -227,6 +495,12 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 
 		for (last = first + 1; last < n && pkts[last].group == group; last++)
 			;
+		/* A group SA changes the unit of work (one job per packet, then
+		 * one header per site), so it has a function of its own. */
+		if (group->group_sa != 0) {
+			outb_group_encrypt(w, state, pkts + first, (uint16_t)(last - first), tx);
+			continue;
+		}
 		for (uint16_t j = 0; j < n_sites; j++) {
 			const struct fwd_site *site = &state->sites[group->sites[j]];
 			uint32_t n_fit = 0, granted;
@@ -263,7 +537,7 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 		}
 	}
 	while ((job = IMB_FLUSH_JOB(w->mb)) != NULL)
-		outb_job_done(w, job, tx);
+		outb_job_done(w, state, job, tx);
 }
 
 void

@@ -7,7 +7,9 @@ run on one machine (doc/performance.rst).
 
 Runs, each on lcore 1 with AES-128-GCM:
   * ivgmp-bench encap and decap at 64, 512 and 1400 bytes (1 site), and encap
-    at 1, 2, 4, 8, 16, 32 and 64 sites (1400 bytes);
+    at 1, 2, 4, 8, 16, 32 and 64 sites (1400 bytes) with pairwise SAs and with
+    a group SA (one encryption per packet, chained copies), the two modes in
+    turn at each site count;
   * ipsec-secgw, built from the dpdk-doc package's examples into a temporary
     directory, on the same input pcaps with the same SA (tunnel mode,
     librte_ipsec, cpu-crypto on ipsec-mb), net_pcap infinite_rx in, net_null
@@ -52,11 +54,12 @@ def cleanup_prefix(prefix):
 
 # --- ivgmp-bench -------------------------------------------------------------
 
-def run_bench(bench, mode, sites, sizes, duration, input_dir, out_json, prefix):
+def run_bench(bench, mode, sites, sizes, duration, input_dir, out_json, prefix,
+              sa_mode="pairwise"):
     cmd = [bench] + EAL + ["--file-prefix", prefix, "-l", "0,1", "--",
                            "--mode", mode, "--sites", str(sites),
                            "--sizes", ",".join(map(str, sizes)),
-                           "--sa-mode", "pairwise", "--burst", "32",
+                           "--sa-mode", sa_mode, "--burst", "32",
                            "--duration", str(duration), "--json", out_json,
                            "--input-dir", input_dir]
     log("+", " ".join(cmd))
@@ -245,7 +248,7 @@ def run_crypto_perf(sizes, ops):
 
 # --- the comparison -------------------------------------------------------------
 
-def targets(ours, sites, secgw, crypto):
+def targets(ours, sites, sites_group, secgw, crypto):
     """Each target as a ratio of rates per CPU-second of the lcore's thread
     (what the scheduler gave each program), and of wall-clock rates."""
     t = []
@@ -274,6 +277,8 @@ def targets(ours, sites, secgw, crypto):
         bench(ours["encap"][1400], "input"), cp(crypto[1400]), 0.8)
     add("pairwise 8 sites, 1400 B: Mcopies/s vs crypto-perf Mops",
         bench(sites[8], "output"), cp(crypto[1400]), 0.8)
+    add("group mode 16 sites, 1400 B: Mcopies/s vs pairwise at 16 sites",
+        bench(sites_group[16], "output"), bench(sites[16], "output"), 8.0)
     add("decap 64 B: Mpps vs ipsec-secgw inbound Mpps",
         bench(ours["decap"][64], "input"), gw(secgw["decap"][64]), 1.3)
     return t
@@ -306,20 +311,21 @@ def print_summary(doc):
               f"{o['input_mpps_per_cpu_s'] / c['mops_per_cpu_s']:>17.2f} {'':>6} "
               f"{hz / (c['mops_per_cpu_s'] * 1e6):>8.1f} "
               f"{hz * o['cpu_seconds'] / o['output_copies']:>14.1f}")
-    print(f"\n{'sites':>6} {'Mcopies/s':>20} {'in Mpps':>8} {'cyc/copy':>9} {'vs crypto':>9}")
-    for n in doc["site_counts"]:
-        r = ours["sites"][str(n)]
-        rc = 100 * r["cpu_seconds"] / r["seconds"]
-        print(f"{n:>6} {r['output_mcopies_per_cpu_s']:>7.3f} ({r['output_mcopies_per_s']:.3f}, "
-              f"{rc:3.0f}%) {r['input_mpps_per_cpu_s']:>8.3f} "
-              f"{hz * r['cpu_seconds'] / r['output_copies']:>9.1f} "
-              f"{r['output_mcopies_per_cpu_s'] / crypto['1400']['mops_per_cpu_s']:>9.2f}")
+    for key, title in (("sites", "pairwise SAs"), ("sites_group", "group SA")):
+        print(f"\n{title}")
+        print(f"{'sites':>6} {'Mcopies/s':>20} {'in Mpps':>8} {'cyc/copy':>9} {'vs crypto':>9}")
+        for n in doc["site_counts"]:
+            r = ours[key][str(n)]
+            rc = 100 * r["cpu_seconds"] / r["seconds"]
+            print(f"{n:>6} {r['output_mcopies_per_cpu_s']:>7.3f} ({r['output_mcopies_per_s']:.3f}, "
+                  f"{rc:3.0f}%) {r['input_mpps_per_cpu_s']:>8.3f} "
+                  f"{hz * r['cpu_seconds'] / r['output_copies']:>9.1f} "
+                  f"{r['output_mcopies_per_cpu_s'] / crypto['1400']['mops_per_cpu_s']:>9.2f}")
     print("(1400-byte frames; cyc/...: TSC cycles of CPU time; vs crypto: over crypto-perf at 1400 B)\n")
     for t in doc["targets"]:
         print(f"{'MET  ' if t['met'] else 'SHORT'} {t['target']}: {t['ours']:.3f} vs "
               f"{t['reference']:.3f} = {t['ratio']:.2f}x (goal {t['goal']}x; wall clock "
               f"{t['ours_wall']:.3f} vs {t['reference_wall']:.3f} = {t['ratio_wall']:.2f}x)")
-    print("n/a   group mode, 16 sites: group SAs are not built yet (issue #6 part 2)")
 
 
 def main():
@@ -361,12 +367,15 @@ def main():
                 secgw[mode][s] = run_secgw(secgw_bin, mode, f"{work}/{mode}/{mode}-{s}.pcap",
                                            conf_path, args.duration, "ivgmp-compare-secgw")
                 log(f"  ipsec-secgw {mode} {s} B: {secgw[mode][s]['output_mpps']} Mpps")
-        sites = {}
+        # Pairwise and group SAs in turn at each site count, for the same reason.
+        sites, sites_group = {}, {}
         for n in SITES:
-            j, out = run_bench(bench, "encap", n, [1400], args.duration, f"{work}/sites",
-                               f"{work}/sites-{n}.json", "ivgmp-compare-sites")
-            raw.append(out)
-            sites[n] = j["results"][0]
+            for sa_mode, into in (("pairwise", sites), ("group", sites_group)):
+                j, out = run_bench(bench, "encap", n, [1400], args.duration,
+                                   f"{work}/sites-{sa_mode}", f"{work}/sites-{sa_mode}-{n}.json",
+                                   "ivgmp-compare-sites", sa_mode)
+                raw.append(out)
+                into[n] = j["results"][0]
         crypto = run_crypto_perf(SIZES, args.crypto_ops)
         with open("/proc/cpuinfo") as f:
             cpu = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
@@ -381,10 +390,11 @@ def main():
                             "ipsec-secgw": "replay window 0 (the example's default): no check"},
             "ivgmp": {"encap": {str(k): v for k, v in ours["encap"].items()},
                       "decap": {str(k): v for k, v in ours["decap"].items()},
-                      "sites": {str(k): v for k, v in sites.items()}},
+                      "sites": {str(k): v for k, v in sites.items()},
+                      "sites_group": {str(k): v for k, v in sites_group.items()}},
             "secgw": {m: {str(k): v for k, v in secgw[m].items()} for m in secgw},
             "crypto_perf": {str(k): v for k, v in crypto.items()},
-            "targets": targets(ours, sites, secgw, crypto),
+            "targets": targets(ours, sites, sites_group, secgw, crypto),
             "ivgmp_bench_output": raw,
         }
         with open(out_json, "w") as f:

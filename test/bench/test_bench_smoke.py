@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""ivgmp-bench runs encap and decap (1 site, 64 B, 1 s): exit 0, copies out,
-no drop counter set, JSON that parses; group SAs and relays are refused.
+"""ivgmp-bench runs encap and decap (1 site, 64 B, 1 s) and encap with a group
+SA (3 sites, chained and flat copies): exit 0, copies out, no drop counter
+set, JSON that parses, one encryption per input packet in group mode;
+group SAs with decap, and relays, are refused.
 
     test_bench_smoke.py IVGMP_BENCH
 """
@@ -23,22 +25,30 @@ def run(bench, prefix, args):
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
 
-def check_mode(bench, work, mode):
-    path = os.path.join(work, f"{mode}.json")
-    out = run(bench, f"ivgmp-bench-smoke-{mode}",
-              ["--mode", mode, "--sites", "1", "--sizes", "64", "--duration", "1", "--json", path])
-    assert out.returncode == 0, f"{mode}: exit {out.returncode}\n{out.stdout}{out.stderr}"
+def check_mode(bench, work, mode, extra=(), sites=1):
+    name = "-".join([mode] + [a.strip("-") for a in extra])
+    path = os.path.join(work, f"{name}.json")
+    out = run(bench, f"ivgmp-bench-smoke-{name}",
+              ["--mode", mode, "--sites", str(sites), "--sizes", "64", "--duration", "1",
+               "--json", path] + list(extra))
+    assert out.returncode == 0, f"{name}: exit {out.returncode}\n{out.stdout}{out.stderr}"
     with open(path) as f:
         doc = json.load(f)
     r = doc["results"][0]
     assert doc["mode"] == mode and r["size"] == 64, doc
+    if "group" in extra:
+        c = r["counters"]
+        assert doc["sa_mode"] == "group", doc
+        assert r["wan_chained"] == ("flat" not in extra), r
+        assert c["esp_out_group_encryptions"] == r["input_packets"], c
+        assert r["output_copies"] == sites * r["input_packets"], r
     assert r["input_packets"] > 0 and r["output_copies"] > 0, r
     assert r["output_packets"] == r["output_copies"], r
     assert r["drops"] == {}, f"{mode}: drops {r['drops']}"
     assert r["cycles_per_output_copy"] > 0, r
     if mode == "decap":
         assert r["replay_resets"] > 0, r
-    print(f"{mode}: {r['input_mpps']:.2f} Mpps in, {r['output_copies']} copies, "
+    print(f"{name}: {r['input_mpps']:.2f} Mpps in, {r['output_copies']} copies, "
           f"{r['cycles_per_output_copy']:.0f} cycles/copy")
 
 
@@ -54,7 +64,10 @@ def main():
     try:
         check_mode(bench, work, "encap")
         check_mode(bench, work, "decap")
-        check_refused(bench, ["--mode", "encap", "--sa-mode", "group"], "group SAs")
+        check_mode(bench, work, "encap", ["--sa-mode", "group"], sites=3)
+        check_mode(bench, work, "encap", ["--sa-mode", "group", "--group-copies", "flat"],
+                   sites=3)
+        check_refused(bench, ["--mode", "decap", "--sa-mode", "group"], "group")
         check_refused(bench, ["--mode", "relay"], "relay")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -36,7 +36,11 @@ static const char example[] =
 	"\n"
 	"group 239.1.1.1 send-to B C\n"
 	"group 239.2.2.2 send-to B\n"
-	"group 239.9.9.9 receive\n";
+	"group 239.9.9.9 receive\n"
+	"\n"
+	"# 239.3.3.3 in group mode: one encryption for B and C, no 'sa out' needed\n"
+	"group 239.3.3.3 send-to B C\n"
+	"group-sa 239.3.3.3 spi 0x3003 aes-gcm-128 key 0x0f0e0d0c0b0a09080706050403020100b0b1b2b3\n";
 
 /* A minimal good file of BASE_LINES lines; refusal tests append to it, so
  * the first appended line is line BASE_LINES + 1. */
@@ -175,6 +179,157 @@ expect_refusal_(const char *text, unsigned int line, ...)
 #define expect_line_refusal(extra, ...) \
 	expect_refusal(base extra "\n", BASE_LINES + 1, __VA_ARGS__)
 
+
+/* ------------------------------------------------------------ group SAs */
+
+#define GROUP_SA_KEY "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"
+
+static const struct conf_sa *
+group_sa_of(const struct conf *conf, const struct conf_group *g)
+{
+	assert_non_null(g);
+	assert_true(g->has_group_sa);
+	assert_true(g->group_sa < conf->n_sas);
+	return &conf->sas[g->group_sa];
+}
+
+static void
+test_group_sa_gives_a_group_one_outbound_sa(void **state)
+{
+	struct conf *conf = *state;
+	const struct conf_group *g, *pairwise;
+	const struct conf_sa *sa;
+
+	load_ok(conf, base
+		"site C 198.51.100.3 udp-encap\n"
+		"group 239.1.1.1 send-to B C\n"
+		"group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key 0x" GROUP_SA_KEY
+		" esn lifetime-packets 1000 lifetime-bytes 0x100000\n"
+		"group 239.2.2.2 send-to B\n");
+	g = group_find(conf, ip4(239, 1, 1, 1));
+	sa = group_sa_of(conf, g);
+	assert_true(sa->group);
+	assert_false(sa->inbound);
+	assert_int_equal(sa->group_addr, ip4(239, 1, 1, 1));
+	assert_int_equal(sa->params.spi, 0x3001);
+	assert_int_equal(sa->params.aead, ESP_AES_GCM_128);
+	assert_int_equal(sa->params.key[0], 0xa0);
+	assert_int_equal(sa->params.key[15], 0xaf);
+	assert_int_equal(sa->params.salt[0], 0xb0);
+	assert_int_equal(sa->params.salt[3], 0xb3);
+	assert_true(sa->params.esn);
+	assert_int_equal(sa->params.lifetime_packets, 1000);
+	assert_int_equal(sa->params.lifetime_bytes, 0x100000);
+	assert_int_equal(g->n_send_to, 2);
+	/* The other group stays pairwise. */
+	pairwise = group_find(conf, ip4(239, 2, 2, 2));
+	assert_non_null(pairwise);
+	assert_false(pairwise->has_group_sa);
+	/* The site's own pairwise SA is untouched. */
+	assert_int_equal(conf->sites[0].sa_out, 0);
+}
+
+/* The group-sa line may come first; its sites need no 'sa out'. */
+static void
+test_group_sa_before_send_to_and_sites_without_sa_out(void **state)
+{
+	struct conf *conf = *state;
+	const struct conf_group *g;
+
+	load_ok(conf, base
+		"site C 198.51.100.3\n"
+		"site D 198.51.100.4 udp-encap\n"
+		"group-sa 239.1.1.1 spi 0x3001 aes-gcm-256 key "
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fc0c1c2c3\n"
+		"group 239.1.1.1 send-to C D\n"
+		"group 239.1.1.1 receive\n");
+	g = group_find(conf, ip4(239, 1, 1, 1));
+	assert_int_equal(group_sa_of(conf, g)->params.aead, ESP_AES_GCM_256);
+	assert_int_equal(g->n_send_to, 2);
+	assert_true(g->receive);
+	assert_int_equal(conf->sites[1].sa_out, -1);
+	assert_int_equal(conf->sites[2].sa_out, -1);
+}
+
+static void
+test_refuses_group_sa_without_send_to(void **state)
+{
+	(void)state;
+	/* Refused once the file is read, at the group-sa line. */
+	expect_refusal(base "group 239.1.1.1 receive\n"
+		       "group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY "\n",
+		       BASE_LINES + 2, "send-to");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY,
+			    "send-to");
+}
+
+static void
+test_refuses_group_sa_spi_used_by_another_sa(void **state)
+{
+	(void)state;
+	/* base has sa out B spi 4096 and sa in B spi 8192. */
+	expect_line_refusal("group-sa 239.1.1.1 spi 4096 aes-gcm-128 key " GROUP_SA_KEY,
+			    "SPI", "already");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x2000 aes-gcm-128 key " GROUP_SA_KEY,
+			    "SPI", "already");
+	/* ... and an SA after the group-sa may not take its SPI either. */
+	expect_refusal(base "group 239.1.1.1 send-to B\n"
+		       "group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY "\n"
+		       "site C 198.51.100.3\n"
+		       "sa in C spi 0x3001 aes-gcm-128 key " KEY128 "\n",
+		       BASE_LINES + 4, "group SA", "SPI");
+	/* Two groups, one SPI. */
+	expect_refusal(base "group 239.1.1.1 send-to B\ngroup 239.1.1.2 send-to B\n"
+		       "group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY "\n"
+		       "group-sa 239.1.1.2 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY "\n",
+		       BASE_LINES + 4, "SPI", "already");
+}
+
+static void
+test_refuses_group_sa_with_a_vnoc(void **state)
+{
+	(void)state;
+	expect_refusal(base "site-id A\nvnoc-url http://10.0.0.9:8080/vnoc\nvnoc-insecure-http\n"
+		       "group 239.1.1.1 send-to B\n"
+		       "group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY "\n",
+		       BASE_LINES + 5, "vnoc");
+}
+
+static void
+test_refuses_second_group_sa_for_a_group(void **state)
+{
+	(void)state;
+	expect_refusal(base "group 239.1.1.1 send-to B\n"
+		       "group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY "\n"
+		       "group-sa 239.1.1.1 spi 0x3002 aes-gcm-128 key " GROUP_SA_KEY "\n",
+		       BASE_LINES + 3, "already has a group-sa");
+}
+
+static void
+test_refuses_bad_group_sa_lines(void **state)
+{
+	(void)state;
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 aes-gcm-128", "missing", "expect");
+	expect_line_refusal("group-sa 10.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY,
+			    "not a multicast");
+	expect_line_refusal("group-sa 224.0.0.5 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY,
+			    "link-local");
+	expect_line_refusal("group-sa 239.1.1.1 spy 0x3001 aes-gcm-128 key " GROUP_SA_KEY,
+			    "expected 'spi'");
+	expect_line_refusal("group-sa 239.1.1.1 spi 255 aes-gcm-128 key " GROUP_SA_KEY,
+			    "reserved");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 chacha key " GROUP_SA_KEY,
+			    "unknown AEAD");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key 0011",
+			    "hex digits");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY
+			    " replay-window 64", "inbound");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY
+			    " lifetime-packets 0", "lifetime-packets");
+	expect_line_refusal("group-sa 239.1.1.1 spi 0x3001 aes-gcm-128 key " GROUP_SA_KEY
+			    " colour blue", "unknown SA option");
+}
+
 /* ------------------------------------------------------------ good files */
 
 static void
@@ -240,8 +395,8 @@ test_example_loads_every_value(void **state)
 	assert_false(conf->sites[b].has_mac);
 	assert_false(conf->sites[c].has_mac);
 
-	/* SAs. */
-	assert_int_equal(conf->n_sas, 3);
+	/* SAs (the fourth is 239.3.3.3's group SA, below). */
+	assert_int_equal(conf->n_sas, 4);
 	sa = sa_find(conf, false, 0x1002);
 	assert_non_null(sa);
 	assert_int_equal(sa->site, b);
@@ -274,7 +429,7 @@ test_example_loads_every_value(void **state)
 	assert_ptr_equal(&conf->sas[conf->sites[c].sa_out], sa);
 
 	/* Groups. */
-	assert_int_equal(conf->n_groups, 3);
+	assert_int_equal(conf->n_groups, 4);
 	g = group_find(conf, ip4(239, 1, 1, 1));
 	assert_non_null(g);
 	assert_false(g->receive);
@@ -295,6 +450,22 @@ test_example_loads_every_value(void **state)
 	assert_true(g->receive);
 	assert_int_equal(g->n_send_to, 0);
 	assert_int_equal(g->line, 15);
+	assert_false(g->has_group_sa);
+
+	g = group_find(conf, ip4(239, 3, 3, 3));
+	assert_non_null(g);
+	assert_int_equal(g->n_send_to, 2);
+	assert_int_equal(g->line, 18);
+	assert_true(g->has_group_sa);
+	assert_int_equal(g->group_sa_line, 19);
+	sa = &conf->sas[g->group_sa];
+	assert_true(sa->group);
+	assert_false(sa->inbound);
+	assert_int_equal(sa->params.spi, 0x3003);
+	assert_int_equal(sa->params.key[0], 0x0f);
+	assert_int_equal(sa->params.salt[3], 0xb3);
+	/* B and C keep their own pairwise SAs for the other groups. */
+	assert_ptr_equal(&conf->sas[conf->sites[b].sa_out], sa_find(conf, false, 0x1002));
 }
 
 static void
@@ -582,8 +753,8 @@ test_load_file_reads_a_file(void **state)
 	assert_int_equal(conf_load_file(conf, path, err, sizeof(err)), 0);
 	unlink(path);
 	assert_int_equal(conf->n_sites, 2);
-	assert_int_equal(conf->n_sas, 3);
-	assert_int_equal(conf->n_groups, 3);
+	assert_int_equal(conf->n_sas, 4);
+	assert_int_equal(conf->n_groups, 4);
 }
 
 /* ------------------------------------------------------------- refusals */
@@ -1004,6 +1175,13 @@ main(void)
 		T(test_workers_sets_worker_count_and_defaults_to_unset),
 		T(test_workers_accepts_one_to_max_lcore_minus_one),
 		T(test_refuses_workers_0_too_many_or_not_a_number),
+		T(test_group_sa_gives_a_group_one_outbound_sa),
+		T(test_group_sa_before_send_to_and_sites_without_sa_out),
+		T(test_refuses_group_sa_without_send_to),
+		T(test_refuses_group_sa_spi_used_by_another_sa),
+		T(test_refuses_second_group_sa_for_a_group),
+		T(test_refuses_group_sa_with_a_vnoc),
+		T(test_refuses_bad_group_sa_lines),
 		T(test_sa_options_esn_window_lifetimes),
 		T(test_sa_spi_hex_and_decimal_and_same_spi_both_directions),
 		T(test_numbers_are_decimal_or_0x_hex_never_octal),
