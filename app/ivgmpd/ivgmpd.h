@@ -30,6 +30,7 @@
 struct ivgmpd_vnoc_sa {
 	bool inbound;
 	char peer[VNOC_SITE_ID_MAX];
+	uint32_t group;                     /* a group SA's group; 0: pairwise */
 	uint8_t key[32];
 	struct esp_sa *sa;
 };
@@ -43,6 +44,8 @@ struct ivgmpd_vnoc_peer {
 
 struct ivgmpd_vnoc_group {
 	uint32_t group;
+	struct esp_sa *sa_out;              /* sa-mode group: the one SA for every
+					     * site; NULL: each site's pairwise SA */
 	uint16_t n_sites;
 	uint16_t *sites;                    /* indices in ivgmpd_vnoc_state.peers */
 };

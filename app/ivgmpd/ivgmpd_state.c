@@ -179,6 +179,12 @@ state_groups_from_vnoc(struct state_groups *sg, const struct ivgmpd *d)
 		spec = state_group_get(sg, vg->group);
 		if (spec == NULL)
 			return;
+		/* One SA for the whole group: the sites the configuration adds
+		 * do not hold it, so the VNOC's group has it alone. */
+		if (vg->sa_out != NULL) {
+			spec->n_sites = 0;
+			spec->sa_out = vg->sa_out;
+		}
 		for (uint16_t j = 0; j < spec->n_sites; j++)
 			list[n++] = spec->sites[j];
 		for (uint16_t j = 0; j < vg->n_sites; j++)

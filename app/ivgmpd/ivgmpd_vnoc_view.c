@@ -18,7 +18,7 @@ sa_find(struct ivgmpd_vnoc_state *vs, const struct vnoc_sa *v)
 	for (uint32_t i = 0; i < vs->n_sas; i++) {
 		struct ivgmpd_vnoc_sa *s = &vs->sas[i];
 
-		if (s->inbound == v->inbound && s->sa->spi == v->spi &&
+		if (s->inbound == v->inbound && s->sa->spi == v->spi && s->group == v->group &&
 		    strcmp(s->peer, v->peer) == 0 && memcmp(s->key, v->key, v->key_len) == 0 &&
 		    memcmp(s->sa->salt, v->salt, 4) == 0)
 			return s;
@@ -65,7 +65,20 @@ peer_sa_out(const struct ivgmpd_vnoc_state *vs, const char *peer)
 	struct esp_sa *found = NULL;
 
 	for (uint32_t i = 0; i < vs->n_sas; i++)
-		if (!vs->sas[i].inbound && strcmp(vs->sas[i].peer, peer) == 0)
+		if (!vs->sas[i].inbound && vs->sas[i].group == 0 &&
+		    strcmp(vs->sas[i].peer, peer) == 0)
+			found = vs->sas[i].sa;
+	return found;
+}
+
+/* The group's own SA (sa-mode group): the VNOC lists the one in force. */
+static struct esp_sa *
+group_sa_out(const struct ivgmpd_vnoc_state *vs, uint32_t group)
+{
+	struct esp_sa *found = NULL;
+
+	for (uint32_t i = 0; i < vs->n_sas; i++)
+		if (!vs->sas[i].inbound && vs->sas[i].group == group)
 			found = vs->sas[i].sa;
 	return found;
 }
@@ -99,6 +112,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 		struct ivgmpd_vnoc_sa *s = &next->sas[next->n_sas];
 
 		s->inbound = v->inbound;
+		s->group = v->group;
 		snprintf(s->peer, sizeof(s->peer), "%s", v->peer);
 		memcpy(s->key, v->key, v->key_len);
 		s->sa = old ? old->sa : sa_create(d, v);
@@ -121,7 +135,8 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 		}
 	}
 	/* A group is sent to its receiving members, when the VNOC granted this
-	 * site the sender role and gave an SA for the member. */
+	 * site the sender role and gave an SA for the member: the group's own
+	 * in sa-mode group, else the member's pairwise one. */
 	list = next->site_lists;
 	for (uint32_t g = 0; g < view->n_groups; g++) {
 		const struct vnoc_group *vg = &view->groups[g];
@@ -130,6 +145,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 
 		out->group = vg->group;
 		out->sites = list;
+		out->sa_out = group_sa_out(next, vg->group);
 		for (uint16_t m = 0; m < vg->n_members; m++)
 			if (strcmp(vg->members[m].site, d->conf->site_id) == 0)
 				sender = vg->members[m].roles & VNOC_ROLE_SENDER;
@@ -137,7 +153,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 			int p = peer_index(next, vg->members[m].site);
 
 			if (p >= 0 && (vg->members[m].roles & VNOC_ROLE_RECEIVER) &&
-			    next->peers[p].sa_out)
+			    (out->sa_out || next->peers[p].sa_out))
 				out->sites[out->n_sites++] = (uint16_t)p;
 		}
 		list += out->n_sites;
