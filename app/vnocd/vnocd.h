@@ -344,6 +344,10 @@ int vnocd_accounting_page(struct vnocd *d, uint64_t since, struct vnoc_accountin
  * every group SA (to NULL: among all SAs), a key, a salt. */
 int vnocd_keys_draw(struct vnocd *d, const char *to, uint32_t *spi, uint8_t *key,
 		    unsigned int *key_len, uint8_t salt[4]);
+/* Inside a transaction: a new pairwise SA from -> to, or with to NULL a
+ * group SA of from for group; the sender's at activate_at. */
+int vnocd_keys_insert(struct vnocd *d, const char *from, const char *to, uint32_t group,
+		      int64_t now, int64_t activate_at);
 /* Wake the timer for an SA inserted with these times. */
 void vnocd_keys_timer_note(struct vnocd *d, int64_t now, int64_t activate_at,
 			   int64_t rekey_at);

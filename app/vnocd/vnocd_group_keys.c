@@ -38,35 +38,7 @@ static int
 group_sa_insert(struct vnocd *d, const char *from, uint32_t group, int64_t now,
 		int64_t activate_at)
 {
-	struct vnocd_store *st = &d->store;
-	int64_t life = d->cfg.sa_lifetime_s;
-	uint8_t key[32], salt[4];
-	unsigned int key_len;
-	uint32_t spi;
-	sqlite3_stmt *s;
-	int rc;
-
-	if (vnocd_keys_draw(d, NULL, &spi, key, &key_len, salt) < 0)
-		return -1;
-	s = vnocd_store_stmt(st, VNOCD_SQL_GSA_INSERT);
-	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, ntohl(group));
-	sqlite3_bind_int64(s, 3, spi);
-	sqlite3_bind_int(s, 4, d->cfg.sa_aead);
-	sqlite3_bind_blob(s, 5, key, (int)key_len, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 6, salt, sizeof(salt), SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 7, d->cfg.sa_esn);
-	sqlite3_bind_int64(s, 8, now);
-	sqlite3_bind_int64(s, 9, activate_at);
-	sqlite3_bind_int(s, 10, activate_at <= now);
-	sqlite3_bind_int64(s, 11, now + life * 8 / 10);
-	sqlite3_bind_int64(s, 12, now + life);
-	rc = vnocd_store_exec(st, s);
-	if (rc == 0)
-		vnocd_keys_timer_note(d, now, activate_at, now + life * 8 / 10);
-	explicit_bzero(key, sizeof(key));
-	explicit_bzero(salt, sizeof(salt));
-	return rc;
+	return vnocd_keys_insert(d, from, NULL, group, now, activate_at);
 }
 
 int

@@ -29,6 +29,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <arpa/inet.h>
+
 #include "vnocd.h"
 
 #define KEYS_SPI_TRIES 64
@@ -105,10 +107,9 @@ vnocd_keys_timer_note(struct vnocd *d, int64_t now, int64_t activate_at, int64_t
 	}
 }
 
-/* A new SA from -> to. activate_at <= now makes it the sender's at once. */
-static int
-keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
-	       int64_t activate_at)
+int
+vnocd_keys_insert(struct vnocd *d, const char *from, const char *to, uint32_t group,
+		  int64_t now, int64_t activate_at)
 {
 	struct vnocd_store *st = &d->store;
 	int64_t life = d->cfg.sa_lifetime_s;
@@ -120,9 +121,12 @@ keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
 
 	if (vnocd_keys_draw(d, to, &spi, key, &key_len, salt) < 0)
 		return -1;
-	s = vnocd_store_stmt(st, VNOCD_SQL_SA_INSERT);
+	s = vnocd_store_stmt(st, to ? VNOCD_SQL_SA_INSERT : VNOCD_SQL_GSA_INSERT);
 	sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	if (to)
+		sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 2, ntohl(group));
 	sqlite3_bind_int64(s, 3, spi);
 	sqlite3_bind_int(s, 4, d->cfg.sa_aead);
 	sqlite3_bind_blob(s, 5, key, (int)key_len, SQLITE_TRANSIENT);
@@ -139,6 +143,14 @@ keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(salt, sizeof(salt));
 	return rc;
+}
+
+/* A new SA from -> to. activate_at <= now makes it the sender's at once. */
+static int
+keys_sa_insert(struct vnocd *d, const char *from, const char *to, int64_t now,
+	       int64_t activate_at)
+{
+	return vnocd_keys_insert(d, from, to, 0, now, activate_at);
 }
 
 int

@@ -192,6 +192,30 @@ parse_sa_options(struct conf_cursor *cur, char **argv, int argc, struct esp_sa_p
 }
 
 /* sa out|in SITE spi N AEAD key HEX [options] */
+/* "spi N AEAD key HEX [options]" of an sa or group-sa line, argv at "spi". */
+static int
+parse_sa_keying(struct conf_cursor *cur, char **argv, int argc, const char *usage,
+		const char *after, struct esp_sa_params *params)
+{
+	uint64_t spi;
+
+	if (strcmp(argv[0], "spi") != 0)
+		return conf_fail(cur, "expected 'spi' after the %s, got '%s'", after, argv[0]);
+	if (conf_parse_u64(argv[1], &spi) < 0 || spi > UINT32_MAX)
+		return conf_fail(cur, "SPI '%s' is not a 32-bit number", argv[1]);
+	if (spi < 256)
+		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
+				 argv[1]);
+	params->spi = (uint32_t)spi;
+	if (esp_aead_from_name(argv[2], &params->aead) < 0)
+		return conf_fail(cur, "unknown AEAD '%s' (aes-gcm-128 or aes-gcm-256)", argv[2]);
+	if (strcmp(argv[3], "key") != 0 || argc < 5)
+		return conf_fail(cur, "missing argument: expected '%s'", usage);
+	if (parse_sa_key(cur, argv[4], params) < 0)
+		return -1;
+	return parse_sa_options(cur, argv + 5, argc - 5, params);
+}
+
 static int
 parse_sa(struct conf_cursor *cur, char **argv, int argc)
 {
@@ -200,7 +224,6 @@ parse_sa(struct conf_cursor *cur, char **argv, int argc)
 	struct conf *conf = cur->conf;
 	struct conf_sa *sa;
 	int site;
-	uint64_t spi;
 
 	if (need_args(cur, argc, 7, usage) < 0)
 		return -1;
@@ -217,21 +240,7 @@ parse_sa(struct conf_cursor *cur, char **argv, int argc)
 		return conf_fail(cur, "unknown site '%s' (declare it with a 'site' line first)",
 				 argv[2]);
 	sa->site = (uint16_t)site;
-	if (strcmp(argv[3], "spi") != 0)
-		return conf_fail(cur, "expected 'spi' after the site, got '%s'", argv[3]);
-	if (conf_parse_u64(argv[4], &spi) < 0 || spi > UINT32_MAX)
-		return conf_fail(cur, "SPI '%s' is not a 32-bit number", argv[4]);
-	if (spi < 256)
-		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
-				 argv[4]);
-	sa->params.spi = (uint32_t)spi;
-	if (esp_aead_from_name(argv[5], &sa->params.aead) < 0)
-		return conf_fail(cur, "unknown AEAD '%s' (aes-gcm-128 or aes-gcm-256)", argv[5]);
-	if (strcmp(argv[6], "key") != 0 || argc < 8)
-		return conf_fail(cur, "missing argument: expected '%s'", usage);
-	if (parse_sa_key(cur, argv[7], &sa->params) < 0)
-		return -1;
-	if (parse_sa_options(cur, argv + 8, argc - 8, &sa->params) < 0)
+	if (parse_sa_keying(cur, argv + 3, argc - 3, usage, "site", &sa->params) < 0)
 		return -1;
 
 	for (uint16_t i = 0; i < conf->n_sas; i++) {
@@ -288,7 +297,6 @@ parse_group_sa(struct conf_cursor *cur, char **argv, int argc)
 	struct conf_group *g;
 	struct conf_sa *sa;
 	uint32_t addr;
-	uint64_t spi;
 
 	if (need_args(cur, argc, 7, usage) < 0)
 		return -1;
@@ -305,21 +313,7 @@ parse_group_sa(struct conf_cursor *cur, char **argv, int argc)
 	memset(sa, 0, sizeof(*sa));
 	sa->group = true;
 	sa->group_addr = addr;
-	if (strcmp(argv[2], "spi") != 0)
-		return conf_fail(cur, "expected 'spi' after the group, got '%s'", argv[2]);
-	if (conf_parse_u64(argv[3], &spi) < 0 || spi > UINT32_MAX)
-		return conf_fail(cur, "SPI '%s' is not a 32-bit number", argv[3]);
-	if (spi < 256)
-		return conf_fail(cur, "SPI %s is reserved (RFC 4303: SPIs 0-255 are not for SAs)",
-				 argv[3]);
-	sa->params.spi = (uint32_t)spi;
-	if (esp_aead_from_name(argv[4], &sa->params.aead) < 0)
-		return conf_fail(cur, "unknown AEAD '%s' (aes-gcm-128 or aes-gcm-256)", argv[4]);
-	if (strcmp(argv[5], "key") != 0)
-		return conf_fail(cur, "missing argument: expected '%s'", usage);
-	if (parse_sa_key(cur, argv[6], &sa->params) < 0)
-		return -1;
-	if (parse_sa_options(cur, argv + 7, argc - 7, &sa->params) < 0)
+	if (parse_sa_keying(cur, argv + 2, argc - 2, usage, "group", &sa->params) < 0)
 		return -1;
 	if (sa->params.replay_window)
 		return conf_fail(cur, "replay-window is for inbound SAs; a group-sa is outbound");

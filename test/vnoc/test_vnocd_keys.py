@@ -190,18 +190,24 @@ def group_sas(view, direction):
     return [s for s in view["sas"] if s["direction"] == direction and s["group"] == GROUP]
 
 
+def a_sends_to_b_and_c(v):
+    """Sites A, B, C registered; A sends GROUP, B and C receive it."""
+    c = {s: v.client(s) for s in "ABC"}
+    for i, s in enumerate("ABC"):
+        c[s].register(s, "10.0.0.%d" % (i + 1))
+    c["A"].join("A", GROUP, "send")
+    c["B"].join("B", GROUP, "receive")
+    c["C"].join("C", GROUP, "receive")
+    return c
+
+
 def test_group_mode_gives_one_sa_per_sender_to_every_receiver(d):
     """sa-mode group: A sends GROUP to B and C with ONE SA (encrypt once):
     B and C hold the same SPI and key, inbound from A; A gets it outbound
     (peer A, the group named) once the receivers had the install grace; no
     pairwise SA is made for the group."""
     with Vnocd(d, Pki(d), POLICY_GROUP) as v:
-        c = {s: v.client(s) for s in "ABC"}
-        for i, s in enumerate("ABC"):
-            c[s].register(s, "10.0.0.%d" % (i + 1))
-        c["A"].join("A", GROUP, "send")
-        c["B"].join("B", GROUP, "receive")
-        c["C"].join("C", GROUP, "receive")
+        c = a_sends_to_b_and_c(v)
         inb = {s: group_sas(view_of(c[s], s), "inbound") for s in "BC"}
         assert len(inb["B"]) == 1 and len(inb["C"]) == 1, inb
         assert inb["B"][0]["peer"] == "A" and inb["B"][0]["spi"] == inb["C"][0]["spi"]
@@ -224,12 +230,7 @@ def test_group_sa_changes_key_when_a_receiver_leaves(d):
     the old SA stays in B's view only briefly. B leaves too: no receiver
     left, the SA goes."""
     with Vnocd(d, Pki(d), POLICY_GROUP) as v:
-        c = {s: v.client(s) for s in "ABC"}
-        for i, s in enumerate("ABC"):
-            c[s].register(s, "10.0.0.%d" % (i + 1))
-        c["A"].join("A", GROUP, "send")
-        c["B"].join("B", GROUP, "receive")
-        c["C"].join("C", GROUP, "receive")
+        c = a_sends_to_b_and_c(v)
         old = group_sas(view_of(c["B"], "B"), "inbound")[0]
         c["C"].leave("C", GROUP, "receive")
         b_inb = group_sas(view_of(c["B"], "B"), "inbound")
