@@ -40,7 +40,7 @@ ROUND_TRIP_ALLOWANCE = 1.5
 
 
 def test(rig, chk, args):
-    with vpn.VpnRig(rig, chk, args, site_hosts={"B": ("h1", "h2")}) as vr:
+    with vpn.VpnRig(rig, chk, args, site_hosts={"B": ("h1", "h2")}, capture_mgmt=True) as vr:
         a, b, c = vr.sites
         bh1, bh2, ch1 = b.host("h1"), b.host("h2"), c.host("h1")
         l_b1, l_b2, l_c = (vr.listen(h, G, PORT) for h in (bh1, bh2, ch1))
@@ -114,6 +114,19 @@ def test(rig, chk, args):
                      seen.get("ungranted"), "s")
         chk.measured("t0 -> A's view with C only logged", a_view, "s")
         chk.measured("VNOC round trip: B's role none -> A's new view", round_trip, "s")
+        # Where a slow round trip goes: B's first TCP segment to the VNOC
+        # after its role change, and the VNOC's first to B after that.
+        if b_none is not None:
+            t_role = t0_wall + b_none
+            mgmt = vpn.ip_frames(vr.cap_mgmt.path) if vr.cap_mgmt else []
+            out = [f for f in mgmt if f.proto == 6 and f.src == b.mgmt_address and
+                   f.time >= t_role]
+            back = [f for f in mgmt if f.proto == 6 and f.dst == b.mgmt_address and
+                    out and f.time >= out[0].time]
+            chk.measured("B's role none -> B's first TCP segment to the VNOC / the VNOC's "
+                         "first back", "%s / %s" % (
+                             "%.3f s" % (out[0].time - t_role) if out else "none",
+                             "%.3f s" % (back[0].time - t_role) if back else "none"))
         chk.measured("t0 -> B's device last delivered %s on B's LAN (wire)" % G, lan_stop, "s")
         chk.measured("t0 -> A's last ESP to B on the WAN (leave latency)", leave_latency, "s")
         got_after = [x for x in l_b2.snapshot() if x[0] > t0 + 0.05]
