@@ -348,6 +348,22 @@ int vnocd_keys_draw(struct vnocd *d, const char *to, uint32_t *spi, uint8_t *key
  * group SA of from for group; the sender's at activate_at. */
 int vnocd_keys_insert(struct vnocd *d, const char *from, const char *to, uint32_t group,
 		      int64_t now, int64_t activate_at);
+/* A row of an SA query, copied out before the table changes: id, sender,
+ * then the receiver (pairwise) or the group (group SA), and expires and
+ * superseded when the query has them (4th and 5th columns). */
+struct vnocd_sa_row {
+	int64_t id;
+	char from[VNOC_SITE_ID_MAX];
+	char to[VNOC_SITE_ID_MAX];      /* pairwise */
+	uint32_t group;                 /* group SA, network order */
+	int64_t expires;
+	bool superseded;
+};
+/* The rows of query id, whose ?1 is text (a site) or else number. */
+int vnocd_sa_rows(struct vnocd *d, enum vnocd_sql id, int64_t number, const char *text,
+		  struct vnocd_sa_row **rows, size_t *n);
+/* How long a replacement waits for its receivers: 0.1 L, at least 1 s. */
+int64_t vnocd_keys_rekey_grace(const struct vnocd *d);
 /* Wake the timer for an SA inserted with these times. */
 void vnocd_keys_timer_note(struct vnocd *d, int64_t now, int64_t activate_at,
 			   int64_t rekey_at);

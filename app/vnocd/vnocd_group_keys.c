@@ -58,54 +58,6 @@ vnocd_group_sa_ensure(struct vnocd *d, const char *from, uint32_t group, int64_t
 	return group_sa_insert(d, from, group, now, now + VNOCD_INSTALL_GRACE_S);
 }
 
-/* Rows copied out before the table changes. */
-struct group_sa_row {
-	int64_t id;
-	char from[VNOC_SITE_ID_MAX];
-	uint32_t group;                 /* network order */
-	int64_t expires;
-};
-
-static int
-group_sa_rows(struct vnocd *d, enum vnocd_sql id, int64_t number, const char *text,
-	      struct group_sa_row **rows, size_t *n)
-{
-	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
-	size_t cap = 0;
-	int rc;
-
-	*rows = NULL;
-	*n = 0;
-	if (text != NULL)
-		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(s, 1, number);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct group_sa_row *r;
-
-		if (*n == cap) {
-			size_t c = cap ? cap * 2 : 16;
-			struct group_sa_row *p = realloc(*rows, c * sizeof(*p));
-
-			if (p == NULL) {
-				sqlite3_reset(s);
-				return -1;
-			}
-			*rows = p;
-			cap = c;
-		}
-		r = &(*rows)[(*n)++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(s, 0);
-		snprintf(r->from, sizeof(r->from), "%s", (const char *)sqlite3_column_text(s, 1));
-		r->group = htonl((uint32_t)sqlite3_column_int64(s, 2));
-		if (sqlite3_column_count(s) > 3)
-			r->expires = sqlite3_column_int64(s, 3);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int
 group_sa_by_id(struct vnocd *d, enum vnocd_sql id, int64_t row, int64_t arg)
 {
@@ -134,15 +86,15 @@ group_receivers(struct vnocd *d, uint32_t group, const char *besides, int64_t *n
 int
 vnocd_group_sa_after_leave(struct vnocd *d, uint32_t group, int64_t now)
 {
-	struct group_sa_row *rows;
+	struct vnocd_sa_row *rows;
 	char g[INET_ADDRSTRLEN];
 	size_t n;
 	int rc = 0;
 
-	if (group_sa_rows(d, VNOCD_SQL_GSA_CURRENT_OF_GROUP, ntohl(group), NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_GSA_CURRENT_OF_GROUP, ntohl(group), NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct group_sa_row *r = &rows[i];
+		struct vnocd_sa_row *r = &rows[i];
 		int64_t left;
 
 		rc = group_receivers(d, group, r->from, &left);
@@ -193,16 +145,16 @@ group_members_changed(struct vnocd *d, uint32_t group, struct vnocd_siteset *cha
 int
 vnocd_group_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 {
-	int64_t grace = d->cfg.sa_lifetime_s / 10 > 0 ? d->cfg.sa_lifetime_s / 10 : 1;
-	struct group_sa_row *rows;
+	int64_t grace = vnocd_keys_rekey_grace(d);
+	struct vnocd_sa_row *rows;
 	size_t n;
 	int rc = 0;
 
 	/* Replace at 80 % of life; the sender's at 90 %. */
-	if (group_sa_rows(d, VNOCD_SQL_GSA_REKEY_DUE, now, NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_GSA_REKEY_DUE, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct group_sa_row *r = &rows[i];
+		struct vnocd_sa_row *r = &rows[i];
 		int64_t activate_at = now + grace < r->expires ? now + grace : r->expires;
 
 		rc = group_sa_by_id(d, VNOCD_SQL_GSA_SUPERSEDE_BY, r->id, r->expires);
@@ -215,7 +167,7 @@ vnocd_group_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed
 	if (rc < 0)
 		return -1;
 	/* Replacements become the senders'. */
-	if (group_sa_rows(d, VNOCD_SQL_GSA_ACTIVATE_DUE, now, NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_GSA_ACTIVATE_DUE, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = group_sa_by_id(d, VNOCD_SQL_GSA_ACTIVATE, rows[i].id, 0);
@@ -226,7 +178,7 @@ vnocd_group_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed
 	if (rc < 0)
 		return -1;
 	/* Expired SAs leave the views. */
-	if (group_sa_rows(d, VNOCD_SQL_GSA_EXPIRED, now, NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_GSA_EXPIRED, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = group_sa_by_id(d, VNOCD_SQL_GSA_DELETE, rows[i].id, 0);
@@ -241,14 +193,14 @@ int
 vnocd_group_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 				struct vnocd_siteset *changed)
 {
-	struct group_sa_row *rows;
+	struct vnocd_sa_row *rows;
 	size_t n;
 	int rc = 0;
 
-	if (group_sa_rows(d, VNOCD_SQL_GSA_CURRENT_FROM, 0, site, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_GSA_CURRENT_FROM, 0, site, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct group_sa_row *r = &rows[i];
+		struct vnocd_sa_row *r = &rows[i];
 
 		rc = group_sa_by_id(d, VNOCD_SQL_GSA_SUPERSEDE_BY, r->id,
 				    now + GROUP_SA_OLD_KEEP_S);

@@ -170,18 +170,9 @@ vnocd_keys_sa_ensure(struct vnocd *d, const char *from, const char *to, int64_t 
 	return keys_sa_insert(d, from, to, now, now + VNOCD_INSTALL_GRACE_S);
 }
 
-/* Rows of a due-work query, copied out before the table is changed. */
-struct keys_row {
-	int64_t id;
-	char from[VNOC_SITE_ID_MAX];
-	char to[VNOC_SITE_ID_MAX];
-	int64_t expires;
-	bool superseded;
-};
-
-static int
-keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, const char *site,
-	  struct keys_row **rows, size_t *n)
+int
+vnocd_sa_rows(struct vnocd *d, enum vnocd_sql id, int64_t number, const char *text,
+	      struct vnocd_sa_row **rows, size_t *n)
 {
 	sqlite3_stmt *s = vnocd_store_stmt(&d->store, id);
 	size_t cap = 0;
@@ -189,17 +180,17 @@ keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, const char *site,
 
 	*rows = NULL;
 	*n = 0;
-	if (site != NULL)
-		sqlite3_bind_text(s, 1, site, -1, SQLITE_STATIC);
+	if (text != NULL)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_int64(s, 1, number);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct keys_row *r;
+		struct vnocd_sa_row *r;
 		int cols = sqlite3_column_count(s);
 
 		if (*n == cap) {
 			size_t c = cap ? cap * 2 : 16;
-			struct keys_row *p = realloc(*rows, c * sizeof(*p));
+			struct vnocd_sa_row *p = realloc(*rows, c * sizeof(*p));
 
 			if (p == NULL) {
 				sqlite3_reset(s);
@@ -212,12 +203,14 @@ keys_rows(struct vnocd *d, enum vnocd_sql id, int64_t now, const char *site,
 		memset(r, 0, sizeof(*r));
 		r->id = sqlite3_column_int64(s, 0);
 		snprintf(r->from, sizeof(r->from), "%s", (const char *)sqlite3_column_text(s, 1));
-		if (cols > 2)
+		if (cols > 2 && sqlite3_column_type(s, 2) == SQLITE_INTEGER)
+			r->group = htonl((uint32_t)sqlite3_column_int64(s, 2));
+		else if (cols > 2)
 			snprintf(r->to, sizeof(r->to), "%s", (const char *)sqlite3_column_text(s, 2));
-		if (id == VNOCD_SQL_SA_REKEY_DUE)
+		if (cols > 3)
 			r->expires = sqlite3_column_int64(s, 3);
-		if (id == VNOCD_SQL_SA_EXPIRED)
-			r->superseded = sqlite3_column_int(s, 3) != 0;
+		if (cols > 4)
+			r->superseded = sqlite3_column_int(s, 4) != 0;
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -232,18 +225,41 @@ keys_by_id(struct vnocd *d, enum vnocd_sql id, int64_t row)
 	return vnocd_store_exec(&d->store, s);
 }
 
+/* A replacement is the sender's at the latest this long after it was
+ * issued (0.9 L - 0.8 L), at least a second. */
+int64_t
+vnocd_keys_rekey_grace(const struct vnocd *d)
+{
+	return d->cfg.sa_lifetime_s / 10 > 0 ? d->cfg.sa_lifetime_s / 10 : 1;
+}
+
+/* The SAs of rows become their senders' (frees rows). */
+static int
+keys_activate(struct vnocd *d, struct vnocd_sa_row *rows, size_t n,
+	      struct vnocd_siteset *changed)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (keys_by_id(d, VNOCD_SQL_SA_ACTIVATE, rows[i].id) < 0 ||
+		    vnocd_siteset_add(changed, rows[i].from) < 0)
+			rc = -1;
+	free(rows);
+	return rc;
+}
+
 int
 vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 {
-	int64_t grace = d->cfg.sa_lifetime_s / 10 > 0 ? d->cfg.sa_lifetime_s / 10 : 1;
-	struct keys_row *rows;
+	int64_t grace = vnocd_keys_rekey_grace(d);
+	struct vnocd_sa_row *rows;
 	size_t n;
 
 	/* Replace at 80 % of life. */
-	if (keys_rows(d, VNOCD_SQL_SA_REKEY_DUE, now, NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_REKEY_DUE, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		struct keys_row *r = &rows[i];
+		struct vnocd_sa_row *r = &rows[i];
 		int64_t activate_at = now + grace < r->expires ? now + grace : r->expires;
 
 		if (keys_by_id(d, VNOCD_SQL_SA_SUPERSEDE, r->id) < 0 ||
@@ -259,19 +275,13 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 	free(rows);
 
 	/* Replacements become the sender's. */
-	if (keys_rows(d, VNOCD_SQL_SA_ACTIVATE_DUE, now, NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_ACTIVATE_DUE, now, NULL, &rows, &n) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (keys_by_id(d, VNOCD_SQL_SA_ACTIVATE, rows[i].id) < 0 ||
-		    vnocd_siteset_add(changed, rows[i].from) < 0) {
-			free(rows);
-			return -1;
-		}
-	}
-	free(rows);
+	if (keys_activate(d, rows, n, changed) < 0)
+		return -1;
 
 	/* Expired SAs leave the views. */
-	if (keys_rows(d, VNOCD_SQL_SA_EXPIRED, now, NULL, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_EXPIRED, now, NULL, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (keys_by_id(d, VNOCD_SQL_SA_DELETE, rows[i].id) < 0 ||
@@ -300,13 +310,13 @@ int
 vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 			  struct vnocd_siteset *changed)
 {
-	struct keys_row *rows;
+	struct vnocd_sa_row *rows;
 	size_t n;
 
-	if (keys_rows(d, VNOCD_SQL_SA_CURRENT_FROM, now, site, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_CURRENT_FROM, now, site, &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		struct keys_row *r = &rows[i];
+		struct vnocd_sa_row *r = &rows[i];
 
 		if (keys_by_id(d, VNOCD_SQL_SA_SUPERSEDE, r->id) < 0 ||
 		    keys_sa_insert(d, r->from, r->to, now, now) < 0 ||
@@ -329,30 +339,22 @@ vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 int
 vnocd_keys_receiver_holds(struct vnocd *d, const char *site, struct vnocd_siteset *changed)
 {
-	struct keys_row *rows;
+	struct vnocd_sa_row *rows;
 	size_t n;
 
-	if (keys_rows(d, VNOCD_SQL_SA_PENDING_TO, 0, site, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_PENDING_TO, 0, site, &rows, &n) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (keys_by_id(d, VNOCD_SQL_SA_ACTIVATE, rows[i].id) < 0 ||
-		    vnocd_siteset_add(changed, rows[i].from) < 0) {
-			free(rows);
-			return -1;
-		}
-	}
-	free(rows);
-	return 0;
+	return keys_activate(d, rows, n, changed);
 }
 
 bool
 vnocd_keys_pending_to(struct vnocd *d, const char *site)
 {
-	struct keys_row *rows;
+	struct vnocd_sa_row *rows;
 	size_t n;
 	bool any;
 
-	if (keys_rows(d, VNOCD_SQL_SA_PENDING_TO, 0, site, &rows, &n) < 0)
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_PENDING_TO, 0, site, &rows, &n) < 0)
 		return false;
 	any = n > 0;
 	free(rows);

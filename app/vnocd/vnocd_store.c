@@ -215,7 +215,8 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 		"SELECT id, from_site FROM sas WHERE activated = 0 AND activate_at <= ?1 ORDER BY id",
 	[VNOCD_SQL_SA_ACTIVATE] = "UPDATE sas SET activated = 1 WHERE id = ?1",
 	[VNOCD_SQL_SA_EXPIRED] =
-		"SELECT id, from_site, to_site, superseded FROM sas WHERE expires <= ?1 ORDER BY id",
+		"SELECT id, from_site, to_site, expires, superseded FROM sas WHERE expires <= ?1"
+		" ORDER BY id",
 	[VNOCD_SQL_SA_DELETE] = "DELETE FROM sas WHERE id = ?1",
 	[VNOCD_SQL_SA_NEXT_EVENT] =
 		"SELECT min(t) FROM ("

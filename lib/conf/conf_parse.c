@@ -192,6 +192,20 @@ parse_sa_options(struct conf_cursor *cur, char **argv, int argc, struct esp_sa_p
 }
 
 /* sa out|in SITE spi N AEAD key HEX [options] */
+/* A group of a group or group-sa line: multicast, and not link-local. */
+static int
+parse_group_addr(struct conf_cursor *cur, const char *text, uint32_t *addr)
+{
+	if (parse_addr(cur, "group", text, addr) < 0)
+		return -1;
+	if (!pkt_ipv4_is_multicast(*addr))
+		return conf_fail(cur, "group %s is not a multicast address", text);
+	if (pkt_ipv4_is_link_local_multicast(*addr))
+		return conf_fail(cur, "group %s is link-local (224.0.0.0/24 never leaves the site)",
+				 text);
+	return 0;
+}
+
 /* "spi N AEAD key HEX [options]" of an sa or group-sa line, argv at "spi". */
 static int
 parse_sa_keying(struct conf_cursor *cur, char **argv, int argc, const char *usage,
@@ -300,13 +314,8 @@ parse_group_sa(struct conf_cursor *cur, char **argv, int argc)
 
 	if (need_args(cur, argc, 7, usage) < 0)
 		return -1;
-	if (parse_addr(cur, "group", argv[1], &addr) < 0)
+	if (parse_group_addr(cur, argv[1], &addr) < 0)
 		return -1;
-	if (!pkt_ipv4_is_multicast(addr))
-		return conf_fail(cur, "group %s is not a multicast address", argv[1]);
-	if (pkt_ipv4_is_link_local_multicast(addr))
-		return conf_fail(cur, "group %s is link-local (224.0.0.0/24 never leaves the site)",
-				 argv[1]);
 	if (conf->n_sas == CONF_MAX_SAS)
 		return conf_fail(cur, "too many SAs (at most %d)", CONF_MAX_SAS);
 	sa = &conf->sas[conf->n_sas];
@@ -344,13 +353,8 @@ parse_group(struct conf_cursor *cur, char **argv, int argc)
 
 	if (need_args(cur, argc, 3, "group G send-to SITE [SITE ...] | group G receive") < 0)
 		return -1;
-	if (parse_addr(cur, "group", argv[1], &addr) < 0)
+	if (parse_group_addr(cur, argv[1], &addr) < 0)
 		return -1;
-	if (!pkt_ipv4_is_multicast(addr))
-		return conf_fail(cur, "group %s is not a multicast address", argv[1]);
-	if (pkt_ipv4_is_link_local_multicast(addr))
-		return conf_fail(cur, "group %s is link-local (224.0.0.0/24 never leaves the site)",
-				 argv[1]);
 	if (strcmp(argv[2], "receive") == 0) {
 		if (argc > 3)
 			return conf_fail(cur, "unexpected '%s' after 'receive'", argv[3]);
