@@ -147,6 +147,8 @@ workers_create(struct ivgmpd *d)
 			.igmp_ring = d->igmp_ring, .source_ring = d->source_ring,
 			.igmp_rate = d->conf->igmp_rate,
 			.source_report_rate = d->conf->source_report_rate,
+			.igmp_rate_per_host = d->conf->igmp_rate_per_host,
+			.source_report_rate_per_host = d->conf->source_report_rate_per_host,
 			.control_tx_ring = i == 0 && d->control_txq < 0 ? d->control_tx_ring : NULL,
 		};
 

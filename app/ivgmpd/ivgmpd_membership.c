@@ -251,6 +251,9 @@ ivgmpd_membership_create(struct ivgmpd *d)
 		/* Workers report a source at most once a second: one second more
 		 * makes the timeout a true lower bound on the silence. */
 		.source_idle_ms = d->conf->source_idle_ms + 1000,
+		.max_groups = d->conf->vpn_max_groups,
+		.max_sources = d->conf->vpn_max_sources,
+		.max_announcements = d->conf->announce_max,
 	};
 	struct igmp_config igmp_cfg;
 

@@ -38,6 +38,9 @@ static const struct telemetry_command commands[] = {
 	  "Parameters: IPv4 group address" },
 	{ "/ivgmp/sources", ivgmpd_telemetry_sources,
 	  "LAN sources discovered from traffic. No parameters" },
+	{ "/ivgmp/limits", ivgmpd_telemetry_limits,
+	  "Every bound on state and rates: limit, in use, the counter of its hits. "
+	  "No parameters" },
 	{ "/ivgmp/vnoc", ivgmpd_telemetry_vnoc,
 	  "VNOC client: state, URL, last error, requests in flight, per-group roles. "
 	  "No parameters" },

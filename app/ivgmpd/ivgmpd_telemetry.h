@@ -59,6 +59,9 @@ void ivgmpd_site_key(const struct ivgmpd *d, const struct ivgmpd_site_ref *site,
 struct rte_tel_data *ivgmpd_telemetry_site_dict(const struct ivgmpd *d,
 						const struct ivgmpd_site_ref *site);
 
+/* ivgmpd_telemetry_limits.c */
+int ivgmpd_telemetry_limits(struct ivgmpd *d, const char *params, struct rte_tel_data *data);
+
 /* ivgmpd_telemetry_vnoc.c */
 int ivgmpd_telemetry_vnoc(struct ivgmpd *d, const char *params, struct rte_tel_data *data);
 /* The VNOC client's view of one group into data (a dict): desired, granted,

@@ -88,6 +88,8 @@ ivgmpd_vnoc_create(struct ivgmpd *d)
 	cfg.udp_encap = conf->udp_encap;
 	snprintf(cfg.software, sizeof(cfg.software), "ivgmpd %s", IVGMP_VERSION);
 	cfg.adopt_hold_ms = ivgmpd_membership_adopt_hold_ms(d);
+	cfg.max_groups = conf->vnoc_max_groups;
+	cfg.max_membership_inflight = conf->vnoc_max_inflight;
 	d->vnoc_client = vnoc_client_create(&cfg, &ops, d, err, sizeof(err));
 	if (d->vnoc_client == NULL) {
 		IVGMP_LOG(ERR, vnoc, "VNOC client: %s", err);

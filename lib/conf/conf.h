@@ -111,6 +111,14 @@ struct conf {
 	uint32_t vpn_leave_hold_ms;     /* hysteresis before a VPN role is given up */
 	uint32_t igmp_rate;             /* IGMP frames per second a worker hands over */
 	uint32_t source_report_rate;    /* new-source reports per second per worker */
+	uint32_t igmp_rate_per_host;    /* the same per LAN host, within a worker */
+	uint32_t source_report_rate_per_host;
+	/* State bounds (doc/configuration.rst "Bounds"): each is counted when hit. */
+	uint32_t vpn_max_groups;        /* groups the group manager tracks */
+	uint32_t vpn_max_sources;       /* discovered LAN sources (S,G) */
+	uint32_t announce_max;          /* live ivgmp-announce announcements */
+	uint32_t vnoc_max_groups;       /* groups the VNOC client keeps state for */
+	uint32_t vnoc_max_inflight;     /* JoinVpn/LeaveVpn requests in flight */
 	char announce_socket[CONF_PATH_MAX];
 
 	/* The VNOC (doc/configuration.rst "VNOC"): without a vnoc-url line the

@@ -58,7 +58,8 @@ static const char *const membership_keywords[] = {
 	"igmp-startup-interval", "igmp-last-member-count", "igmp-startup-count",
 	"igmp-max-groups", "igmp-max-sources", "ssm-range", "scope-boundary", "pin",
 	"source-idle-timeout", "vpn-leave-hold", "igmp-rate-limit",
-	"source-report-rate", "announce-socket",
+	"source-report-rate", "announce-socket", "igmp-rate-limit-per-host",
+	"source-report-rate-per-host", "vpn-max-groups", "vpn-max-sources", "announce-max",
 };
 
 bool
@@ -147,6 +148,16 @@ conf_membership_parse(struct conf_cursor *cur, const char *key, const char *valu
 		return parse_count(cur, key, value, 1, 1000000, &conf->igmp_rate);
 	if (strcmp(key, "source-report-rate") == 0)
 		return parse_count(cur, key, value, 1, 1000000, &conf->source_report_rate);
+	if (strcmp(key, "igmp-rate-limit-per-host") == 0)
+		return parse_count(cur, key, value, 1, 1000000, &conf->igmp_rate_per_host);
+	if (strcmp(key, "source-report-rate-per-host") == 0)
+		return parse_count(cur, key, value, 1, 1000000, &conf->source_report_rate_per_host);
+	if (strcmp(key, "vpn-max-groups") == 0)
+		return parse_count(cur, key, value, 1, 1u << 20, &conf->vpn_max_groups);
+	if (strcmp(key, "vpn-max-sources") == 0)
+		return parse_count(cur, key, value, 1, 1u << 20, &conf->vpn_max_sources);
+	if (strcmp(key, "announce-max") == 0)
+		return parse_count(cur, key, value, 1, 1u << 16, &conf->announce_max);
 	if (strcmp(key, "announce-socket") == 0) {
 		if (value[0] != '/' || strlen(value) >= CONF_PATH_MAX)
 			return conf_fail(cur, "announce-socket '%s' is not an absolute path shorter "
@@ -166,6 +177,16 @@ conf_membership_defaults(struct conf *conf)
 	conf->vpn_leave_hold_ms = 5000;
 	conf->igmp_rate = 1000;
 	conf->source_report_rate = 1000;
+	/* A tenth of the worker's: one host cannot take it all. */
+	conf->igmp_rate_per_host = 100;
+	conf->source_report_rate_per_host = 100;
+	/* The group manager's and the VNOC client's defaults
+	 * (group_manager_config_defaults, vnoc_client_config_defaults). */
+	conf->vpn_max_groups = 4096;
+	conf->vpn_max_sources = 4096;
+	conf->announce_max = 1024;
+	conf->vnoc_max_groups = 4096;
+	conf->vnoc_max_inflight = 8;
 	/* Empty: DPDK's runtime directory of this process, beside the telemetry
 	 * socket, so that each --file-prefix has its own. */
 	conf->announce_socket[0] = '\0';

@@ -6,7 +6,7 @@
 
 static const char *const vnoc_keywords[] = {
 	"site-id", "vnoc-url", "vnoc-ca", "vnoc-cert", "vnoc-key", "vnoc-insecure-http",
-	"behind-nat",
+	"behind-nat", "vnoc-max-groups", "vnoc-max-inflight",
 };
 
 bool
@@ -46,6 +46,21 @@ conf_vnoc_parse(struct conf_cursor *cur, char **argv, int argc)
 	if (argc != 2)
 		return conf_fail(cur, argc < 2 ? "missing argument: '%s' needs a value"
 					      : "'%s' takes one value", key);
+	if (strcmp(key, "vnoc-max-groups") == 0 || strcmp(key, "vnoc-max-inflight") == 0) {
+		/* 4096: VNOC_MAX_GROUPS, the most groups one view may hold. */
+		bool groups = strcmp(key, "vnoc-max-groups") == 0;
+		uint32_t most = groups ? 4096 : 1024;
+		uint64_t v;
+
+		if (conf_parse_u64(argv[1], &v) < 0 || v < 1 || v > most)
+			return conf_fail(cur, "%s '%s' is not a number from 1 to %u", key, argv[1],
+					 most);
+		if (groups)
+			conf->vnoc_max_groups = (uint32_t)v;
+		else
+			conf->vnoc_max_inflight = (uint32_t)v;
+		return 0;
+	}
 	if (strcmp(key, "site-id") == 0) {
 		size_t n = strlen(argv[1]);
 

@@ -128,7 +128,9 @@ const char *vnoc_client_state_name(enum vnoc_client_state s);
 	X(views_applied)        /* view_changed() calls */               \
 	X(watch_answers)        /* WatchUpdates answered */              \
 	X(heartbeats)           /* Heartbeat accepted */                 \
-	X(group_limit_hit)      /* set_roles refused: max_groups */
+	X(group_limit_hit)      /* set_roles refused: max_groups */       \
+	X(inflight_limit_waits) /* a due JoinVpn/LeaveVpn waited for      \
+				 * max_membership_inflight (per pass) */
 
 enum vnoc_client_counter {
 #define VNOC_CLIENT_COUNTER_ENUM(name) VNOC_CLIENT_CTR_##name,

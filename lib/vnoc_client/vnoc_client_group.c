@@ -185,8 +185,10 @@ vnoc_client_group_schedule(struct vnoc_client *c)
 		if (join || leave) {
 			/* At the bound, the next answer marks the groups due
 			 * again. */
-			if (c->n_membership_in_flight >= c->cfg.max_membership_inflight)
+			if (c->n_membership_in_flight >= c->cfg.max_membership_inflight) {
+				c->counters[VNOC_CLIENT_CTR_inflight_limit_waits]++;
 				continue;
+			}
 			/* One role per JoinVpn: the VNOC's policy answers
 			 * each role on its own, and a refused sender must not
 			 * cost the site its receiver. */

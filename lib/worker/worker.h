@@ -46,9 +46,11 @@
 	X(lan_drop_scope_boundary)                                           \
 	X(lan_igmp)                                                          \
 	X(lan_igmp_rate_limited)                                             \
+	X(lan_igmp_host_rate_limited)                                        \
 	X(lan_igmp_ring_full)                                                \
 	X(source_reports)                                                    \
 	X(source_reports_rate_limited)                                       \
+	X(source_reports_host_rate_limited)                                  \
 	X(source_reports_ring_full)                                          \
 	X(lan_drop_no_group)                                                 \
 	X(lan_drop_too_big)                                                  \
@@ -136,6 +138,10 @@ struct worker_config {
 	struct rte_ring *source_ring;
 	uint32_t igmp_rate;             /* IGMP frames handed over per second, at most */
 	uint32_t source_report_rate;    /* sightings reported per second, at most */
+	/* The same, per LAN host (IPv4 source) within this worker; 0: no
+	 * per-host limit, only the worker's. */
+	uint32_t igmp_rate_per_host;
+	uint32_t source_report_rate_per_host;
 	/* Frames the management lcore sends through this worker's LAN queue,
 	 * when the port has no TX queue to spare for it; else NULL. */
 	struct rte_ring *control_tx_ring;
@@ -154,6 +160,18 @@ struct worker_rate_limit {
 struct worker_source_seen {
 	uint64_t key;
 	uint64_t tsc;
+};
+
+/* Per-host token buckets: a direct-mapped table indexed by a keyed hash of
+ * the host's address, no key stored. Hosts that share a slot share one
+ * bucket: a host that collides with a flooder is limited with it, which with
+ * 1024 slots and a seed drawn per worker (an outsider cannot aim at a
+ * victim's slot) is rare; storing keys and evicting would be worse, as a
+ * flooder cycling source addresses would then earn a full bucket each time. */
+#define WORKER_HOST_BUCKETS 1024
+struct worker_host_bucket {
+	uint64_t tokens;
+	uint64_t last_tsc;
 };
 
 struct outb_packet;
@@ -181,8 +199,11 @@ struct worker {
 	uint64_t tsc_hz;
 	struct worker_rate_limit igmp_limit;
 	struct worker_rate_limit source_limit;
+	uint64_t host_seed;             /* keys the per-host hash */
 	struct worker_counters counters;
 	struct worker_source_seen source_seen[WORKER_SOURCE_CACHE];
+	struct worker_host_bucket igmp_host[WORKER_HOST_BUCKETS];
+	struct worker_host_bucket source_host[WORKER_HOST_BUCKETS];
 	struct worker_job jobs[IMB_MAX_JOBS];
 } __rte_cache_aligned;
 

@@ -15,7 +15,7 @@ worker_counter_name(enum worker_counter id)
 	return id < WORKER_CTR_MAX ? counter_names[id] : "unknown";
 }
 
-/* The counters named *drop* say why a packet died; three others also count
+/* The counters named *drop* say why a packet died; four others also count
  * packets that died without "drop" in their names. The rate-limited and
  * ring-full source reports are not among them: the packet itself went on. */
 bool
@@ -23,6 +23,7 @@ worker_counter_is_drop(enum worker_counter id)
 {
 	switch (id) {
 	case WORKER_CTR_lan_igmp_rate_limited:
+	case WORKER_CTR_lan_igmp_host_rate_limited:
 	case WORKER_CTR_lan_igmp_ring_full:
 	case WORKER_CTR_crypto_errors:
 		return true;

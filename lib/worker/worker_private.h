@@ -52,6 +52,8 @@ worker_tx(struct worker *w, uint16_t port, uint16_t queue, struct rte_mbuf **pkt
 
 /* worker_control.c */
 void worker_control_init(struct worker *w, uint64_t tsc_hz, uint64_t now_tsc);
+/* The per-host bucket slot of host (tests: hosts that share one). */
+uint32_t worker_host_slot(const struct worker *w, uint32_t host);
 /* Hand an IGMP frame over; false (counted) when m stays with the caller. */
 bool worker_igmp_punt(struct worker *w, struct rte_mbuf *m);
 /* A multicast packet from source to group crossed the LAN port. */

@@ -47,7 +47,7 @@ JOINED = "239.5.5.5"
 REMOTE_SOURCE = "10.20.0.5"
 COMMANDS = ["/ivgmp/info", "/ivgmp/stats", "/ivgmp/sa", "/ivgmp/sites", "/ivgmp/igmp",
             "/ivgmp/groups", "/ivgmp/group,239.1.1.1", "/ivgmp/group," + JOINED,
-            "/ivgmp/sources", "/ivgmp/vnoc"]
+            "/ivgmp/sources", "/ivgmp/vnoc", "/ivgmp/limits"]
 
 
 def project_version() -> str:
@@ -170,6 +170,12 @@ def check_groups(chk, dev, config):
     chk.equal(sorted(dev.query("/ivgmp/sources")), ["192_168_1_10_239_1_1_1", "192_168_1_10_239_2_2_2"],
               "sources")
     chk.equal(dev.query("/ivgmp/vnoc"), {"state": "disabled (no vnoc-url)"}, "vnoc")
+    limits = dev.query("/ivgmp/limits")
+    chk.equal({k: (v.get("limit"), v.get("in_use"), v.get("counter"), v.get("hits"))
+               for k, v in limits.items() if k in ("igmp_groups", "vpn_sources")},
+              {"igmp_groups": (4096, 1, "igmp_group_limit_hit", 0),
+               "vpn_sources": (4096, 2, "group_source_limit_hit", 0)},
+              "limits: one IGMP group, two sources, defaults, no hits")
 
 
 def check_bad_parameters(chk, dev):

@@ -1162,6 +1162,61 @@ test_parse_hex_good_and_bad(void **state)
 	for (size_t i = 4; i < sizeof(out); i++)
 		assert_int_equal(out[i], 0x55);
 }
+/* ------------------------------------------------------------ bounds */
+
+/* doc/configuration.rst "Bounds": each bound's default. */
+static void
+test_bounds_default_to_the_documented_values(void **state)
+{
+	struct conf *conf = *state;
+
+	assert_int_equal(conf->igmp_rate, 1000);
+	assert_int_equal(conf->igmp_rate_per_host, 100);
+	assert_int_equal(conf->source_report_rate, 1000);
+	assert_int_equal(conf->source_report_rate_per_host, 100);
+	assert_int_equal(conf->vpn_max_groups, 4096);
+	assert_int_equal(conf->vpn_max_sources, 4096);
+	assert_int_equal(conf->announce_max, 1024);
+	assert_int_equal(conf->vnoc_max_groups, 4096);
+	assert_int_equal(conf->vnoc_max_inflight, 8);
+}
+
+static void
+test_bound_keywords_set_each_bound(void **state)
+{
+	struct conf *conf = *state;
+
+	load_ok(conf, base
+		"igmp-rate-limit-per-host 7\n"
+		"source-report-rate-per-host 9\n"
+		"vpn-max-groups 100\n"
+		"vpn-max-sources 200\n"
+		"announce-max 30\n"
+		"vnoc-max-groups 40\n"
+		"vnoc-max-inflight 2\n");
+	assert_int_equal(conf->igmp_rate_per_host, 7);
+	assert_int_equal(conf->source_report_rate_per_host, 9);
+	assert_int_equal(conf->vpn_max_groups, 100);
+	assert_int_equal(conf->vpn_max_sources, 200);
+	assert_int_equal(conf->announce_max, 30);
+	assert_int_equal(conf->vnoc_max_groups, 40);
+	assert_int_equal(conf->vnoc_max_inflight, 2);
+}
+
+/* A bound of 0 would refuse everything; past the top, it bounds nothing. */
+static void
+test_refuses_bounds_of_zero_or_too_large(void **state)
+{
+	(void)state;
+	expect_line_refusal("igmp-rate-limit-per-host 0", "number");
+	expect_line_refusal("source-report-rate-per-host 1000001", "number");
+	expect_line_refusal("vpn-max-groups 0", "number");
+	expect_line_refusal("vpn-max-sources 1048577", "number");
+	expect_line_refusal("announce-max 65537", "number");
+	expect_line_refusal("vnoc-max-groups 4097", "number");
+	expect_line_refusal("vnoc-max-inflight 0", "number");
+	expect_line_refusal("vnoc-max-inflight 2 3", "one value");
+}
 
 int
 main(void)
@@ -1225,6 +1280,9 @@ main(void)
 		T(test_parse_ipv4_good_and_bad),
 		T(test_parse_mac_good_and_bad),
 		T(test_parse_hex_good_and_bad),
+		T(test_bounds_default_to_the_documented_values),
+		T(test_bound_keywords_set_each_bound),
+		T(test_refuses_bounds_of_zero_or_too_large),
 	};
 #undef T
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <cmocka.h>
 
 #include "group/group.h"
@@ -992,6 +993,36 @@ test_max_sources_hit_is_counted_and_existing_sources_unaffected(void **state)
 	assert_int_equal(group_manager_roles(t->gm, G1), S);
 }
 
+/* Past its bounds a flood of sightings costs no memory: the tables are
+ * allocated at their bounds when the manager is made. */
+static void
+test_group_bounds_stop_allocation_not_just_counting(void **state)
+{
+	struct test_ctx *t = *state;
+	struct group_manager_config cfg = test_config;
+	struct mallinfo2 before, after;
+
+	cfg.max_groups = 4;
+	cfg.max_sources = 16;
+	ctx_reset(t, &cfg);
+	for (uint32_t i = 0; i < 8; i++)
+		group_manager_source_seen(t->gm, htonl(0x0a000001u + i), htonl(0xef000001u + (i & 3)),
+					  1000);
+	before = mallinfo2();
+	/* New sources in groups never seen: the groups are full. */
+	for (uint32_t i = 0; i < 10000; i++)
+		group_manager_source_seen(t->gm, htonl(0x0c000001u + i), htonl(0xef100001u + i), 2000);
+	/* New sources in a group held: 8 fit, then the sources are full. */
+	for (uint32_t i = 0; i < 10000; i++)
+		group_manager_source_seen(t->gm, htonl(0x0b000001u + i), htonl(0xef000001u), 2000);
+	after = mallinfo2();
+	assert_int_equal(after.uordblks, before.uordblks);
+	assert_int_equal(groups_count(t), 4);
+	assert_int_equal(counter(t, GROUP_CTR_sources_discovered), 16);
+	assert_int_equal(counter(t, GROUP_CTR_group_limit_hit), 10000);
+	assert_int_equal(counter(t, GROUP_CTR_source_limit_hit), 9992);
+}
+
 static void
 test_max_announcements_hit_is_counted_and_existing_unaffected(void **state)
 {
@@ -1697,6 +1728,7 @@ main(void)
 		T(test_max_groups_hit_is_counted_and_existing_groups_unaffected),
 		T(test_max_sources_hit_is_counted_and_existing_sources_unaffected),
 		T(test_max_announcements_hit_is_counted_and_existing_unaffected),
+		T(test_group_bounds_stop_allocation_not_just_counting),
 		T(test_group_with_nothing_left_leaves_foreach_once_its_roles_are_gone),
 		T(test_foreach_reports_groups_inputs_announcements_and_sources),
 		T(test_foreach_stops_when_callback_returns_false),

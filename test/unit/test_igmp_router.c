@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <cmocka.h>
 
 #include "igmp/igmp.h"
@@ -1444,6 +1445,41 @@ test_bounds_max_sources(void **state)
 	h_free(h);
 }
 
+/* A flood past the bounds costs no memory: the tables stop growing at
+ * max_groups and max_sources, they do not just count. */
+static void
+test_igmp_bounds_stop_allocation_not_just_counting(void **state)
+{
+	struct igmp_config cfg = cfg_base();
+	struct mallinfo2 before, after;
+	struct harness *h;
+
+	(void)state;
+	cfg.max_groups = 32;
+	cfg.max_sources = 4;
+	h = h_new_cfg(&cfg);
+	for (uint32_t i = 0; i < 32; i++) {
+		h_rec(h, 1000, IGMP_MODE_IS_INCLUDE, ip4(239, 7, 0, (uint8_t)(i + 1)), 4,
+		      S1, S2, S3, S4);
+		h->n_changed = 0;
+	}
+	before = mallinfo2();
+	for (uint32_t i = 0; i < 10000; i++) {
+		h_rec(h, 2000, IGMP_MODE_IS_INCLUDE, ip4(239, 8, (uint8_t)(i >> 8), (uint8_t)i), 4,
+		      S1, S2, S3, S4);
+		h->n_changed = 0;
+	}
+	for (uint32_t i = 0; i < 32; i++) {
+		h_rec(h, 3000, IGMP_ALLOW_NEW_SOURCES, ip4(239, 7, 0, (uint8_t)(i + 1)), 2, S5, S9);
+		h->n_changed = 0;
+	}
+	after = mallinfo2();
+	assert_int_equal(after.uordblks, before.uordblks);
+	assert_int_equal(igmp_router_counter(h->r, IGMP_CTR_group_limit_hit), 10000);
+	assert_int_equal(igmp_router_counter(h->r, IGMP_CTR_source_limit_hit), 64);
+	h_free(h);
+}
+
 /* ------------------------------------------------------------ the rest of the API */
 
 static void
@@ -1631,6 +1667,7 @@ main(void)
 		cmocka_unit_test(test_group_changed_not_on_refresh),
 		cmocka_unit_test(test_bounds_max_groups),
 		cmocka_unit_test(test_bounds_max_sources),
+		cmocka_unit_test(test_igmp_bounds_stop_allocation_not_just_counting),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_counters_and_names),
 		cmocka_unit_test(test_foreach_group_ascending),

@@ -1007,6 +1007,7 @@ test_membership_requests_bounded_in_flight(void **state)
 	run_for(t, 100);
 	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_JOIN_VPN, NULL, 0), 2);
 	assert_int_equal(status(t).outstanding, 3);     /* the watch, two joins */
+	assert_true(status(t).counters[VNOC_CLIENT_CTR_inflight_limit_waits] > 0);
 	pthread_mutex_lock(&t->vnoc.lock);
 	t->vnoc.hold_membership = false;
 	pthread_mutex_unlock(&t->vnoc.lock);
@@ -1014,6 +1015,30 @@ test_membership_requests_bounded_in_flight(void **state)
 	for (uint32_t g = 0; g < 5; g++)
 		assert_int_equal(fake_roles(&t->vnoc, htonl(0xef010101u + g)), R);
 	assert_int_equal(status(t).n_groups, 5);
+}
+
+/* vnoc-max-groups: a group past the bound is refused and counted; the
+ * table is allocated once, at max_groups, so the refusal costs no memory. */
+static void
+test_vnoc_client_group_bound_refuses_new_group_and_counts(void **state)
+{
+	struct test_ctx *t = *state;
+
+	t->cfg.max_groups = 3;
+	client_ready(t);
+	for (uint32_t g = 0; g < 3; g++)
+		assert_int_equal(vnoc_client_set_roles(t->c, htonl(0xef010101u + g), R,
+						       now_ms(t)), 0);
+	assert_int_equal(vnoc_client_set_roles(t->c, htonl(0xef010201u), R, now_ms(t)), -1);
+	assert_int_equal(vnoc_client_set_roles(t->c, htonl(0xef010202u), S, now_ms(t)), -1);
+	assert_int_equal(status(t).counters[VNOC_CLIENT_CTR_group_limit_hit], 2);
+	assert_int_equal(status(t).n_groups, 3);
+	/* The groups held still change roles and reach the VNOC. */
+	assert_int_equal(vnoc_client_set_roles(t->c, htonl(0xef010101u), R | S, now_ms(t)), 0);
+	RUN_UNTIL(t, fake_roles(&t->vnoc, htonl(0xef010101u)) == (R | S) &&
+		  fake_roles(&t->vnoc, htonl(0xef010103u)) == R);
+	assert_int_equal(fake_roles(&t->vnoc, htonl(0xef010201u)), 0);
+	assert_int_equal(status(t).counters[VNOC_CLIENT_CTR_group_limit_hit], 2);
 }
 
 static void
@@ -1406,6 +1431,7 @@ main(void)
 		T(test_join_on_role_gain_leave_on_role_loss),
 		T(test_changes_while_in_flight_coalesce),
 		T(test_membership_requests_bounded_in_flight),
+		T(test_vnoc_client_group_bound_refuses_new_group_and_counts),
 		T(test_denial_reported_once_not_retried),
 		T(test_view_changed_on_new_versions_only),
 		T(test_failover_to_second_url_when_first_refuses),
