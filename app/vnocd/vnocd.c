@@ -4,7 +4,8 @@
  * the policy, starts the timer thread and the HTTP(S) thread pool, then
  * waits for signals on the main thread: SIGHUP reloads the policy (parsed
  * here into a new structure, swapped under the lock; a bad file is refused
- * and the policy in force stays), SIGTERM and SIGINT stop.
+ * and the policy in force stays), SIGUSR1 logs the counts of limits hit,
+ * SIGTERM and SIGINT stop.
  *
  * `vnocd accounting ...` exports accounting rows as CSV instead
  * (vnocd_accounting.c).
@@ -192,7 +193,8 @@ usage(FILE *f)
 		"             (--cert FILE --key FILE --client-ca FILE [--crl FILE] |\n"
 		"              --insecure-http)\n"
 		"             [--threads N] [--max-connections N] [--per-ip-connections N]\n"
-		"             [--connection-timeout S] [--body-max BYTES]\n"
+		"             [--connection-timeout S] [--body-max BYTES] [--header-max BYTES]\n"
+		"             [--site-rate N] [--site-burst N]\n"
 		"             [--heartbeat S] [--liveness-timeout S]\n"
 		"             [--watch-timeout S] [--watch-timeout-max S]\n"
 		"             [--sa-lifetime S] [--sa-aead aes-gcm-128|aes-gcm-256] [--sa-esn]\n"
@@ -223,7 +225,8 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 	enum {
 		O_DB = 256, O_POLICY, O_LISTEN, O_PORT, O_CERT, O_KEY, O_CA, O_INSECURE,
 		O_THREADS, O_MAXCONN, O_PERIP, O_CTIMEOUT, O_BODYMAX, O_HEARTBEAT, O_WATCH,
-		O_WATCHMAX, O_LIFETIME, O_AEAD, O_ESN, O_LIVENESS, O_CRL, O_HELP,
+		O_WATCHMAX, O_LIFETIME, O_AEAD, O_ESN, O_LIVENESS, O_CRL, O_HEADERMAX,
+		O_SITERATE, O_SITEBURST, O_HELP,
 	};
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, O_DB },
@@ -240,6 +243,9 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		{ "per-ip-connections", required_argument, NULL, O_PERIP },
 		{ "connection-timeout", required_argument, NULL, O_CTIMEOUT },
 		{ "body-max", required_argument, NULL, O_BODYMAX },
+		{ "header-max", required_argument, NULL, O_HEADERMAX },
+		{ "site-rate", required_argument, NULL, O_SITERATE },
+		{ "site-burst", required_argument, NULL, O_SITEBURST },
 		{ "heartbeat", required_argument, NULL, O_HEARTBEAT },
 		{ "liveness-timeout", required_argument, NULL, O_LIVENESS },
 		{ "watch-timeout", required_argument, NULL, O_WATCH },
@@ -259,9 +265,15 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 		.port = 8443,
 		.threads = 4,
 		.max_connections = 4096,
-		.per_ip_connections = 0,
+		.per_ip_connections = 64,
 		.connection_timeout_s = 30,
 		.body_max = 1u << 20,
+		.header_max = 32u << 10,
+		/* A registered site re-joins all its groups at once (up to
+		 * the policy's 4096, vnoc_client.c) and re-issues its long
+		 * poll after every view change: neither may trip the limit. */
+		.site_rate = 100,
+		.site_burst = 4200,
 		.heartbeat_s = 30,
 		.watch_timeout_s = 30,
 		.watch_timeout_max_s = 300,
@@ -308,6 +320,21 @@ args_parse(int argc, char **argv, struct vnocd_config *cfg)
 			if (arg_number("body-max", optarg, 1024, 64u << 20, &v) < 0)
 				return -1;
 			cfg->body_max = v;
+			break;
+		case O_HEADERMAX:
+			if (arg_number("header-max", optarg, 4096, 1u << 20, &v) < 0)
+				return -1;
+			cfg->header_max = v;
+			break;
+		case O_SITERATE:
+			if (arg_number("site-rate", optarg, 0, 1000000, &v) < 0)
+				return -1;
+			cfg->site_rate = (unsigned int)v;
+			break;
+		case O_SITEBURST:
+			if (arg_number("site-burst", optarg, 1, 1000000, &v) < 0)
+				return -1;
+			cfg->site_burst = (unsigned int)v;
 			break;
 		case O_HEARTBEAT:
 			if (arg_number("heartbeat", optarg, 1, 86400, &v) < 0)
@@ -499,6 +526,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -532,6 +560,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	d->limits = vnocd_limits_create(d->cfg.site_rate, d->cfg.site_burst);
+	d->deadlines = d->limits != NULL ? vnocd_deadlines_start(d->limits) : NULL;
+	if (d->deadlines == NULL) {
+		fprintf(stderr, "vnocd: cannot start the slow-client thread\n");
+		return 1;
+	}
 	d->timer_wake_ms = UINT64_MAX;
 	d->started_s = vnocd_time();
 	d->liveness_next_s = d->started_s + (int64_t)d->cfg.liveness_s;
@@ -564,11 +598,19 @@ main(int argc, char **argv)
 			crl_reload(d, false);
 			continue;
 		}
+		if (sig == SIGUSR1) {
+			vnocd_limits_log(d->limits);
+			continue;
+		}
 		vnocd_log("signal %d: stopping", sig);
 		break;
 	}
 
 	vnocd_http_stop(d);
+	/* After MHD: its last connections leave the deadline list as they close. */
+	vnocd_deadlines_stop(d->deadlines);
+	vnocd_limits_log(d->limits);
+	vnocd_limits_free(d->limits);
 	pthread_mutex_lock(&d->lock);
 	d->stopping = true;
 	pthread_cond_signal(&d->timer_cond);

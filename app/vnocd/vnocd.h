@@ -14,6 +14,8 @@
  *   vnocd_keys.c        pairwise SAs: creation, replacement, expiry
  *   vnocd_watch.c       WatchUpdates long polls (suspended connections)
  *   vnocd_accounting.c  accounting rows, GetAccounting, the CSV export
+ *   vnocd_limits.c      per-site request rate, counters of limits hit
+ *   vnocd_deadline.c    slow clients: a whole request within the timeout
  *
  * One mutex (struct vnocd.lock) guards the store, the policy pointer and the
  * waiters: every operation runs whole under it, so an operation sees and
@@ -51,8 +53,12 @@ struct vnocd_config {
 	unsigned int threads;           /* MHD thread pool */
 	unsigned int max_connections;
 	unsigned int per_ip_connections; /* 0: no per-address limit */
-	unsigned int connection_timeout_s;
+	unsigned int connection_timeout_s; /* idle, and for a whole request */
 	size_t body_max;                /* request body limit, bytes */
+	size_t header_max;              /* a connection's memory for the request
+					 * line and headers (MHD's pool) */
+	unsigned int site_rate;         /* requests per second per site; 0: none */
+	unsigned int site_burst;        /* ... and the bucket's depth */
 	uint32_t heartbeat_s;           /* told to sites */
 	uint32_t liveness_s;            /* a site silent this long is taken out;
 					 * 0 = never */
@@ -243,6 +249,53 @@ void vnocd_watch_resume_all(struct vnocd_watch *w);
 /* With vnocd.lock held: forgets a waiter without resuming it. */
 void vnocd_watch_cancel(struct vnocd_watch *w, struct vnocd_waiter *waiter);
 
+/* ---- limits (vnocd_limits.c) ---- */
+
+enum vnocd_limit {
+	VNOCD_LIMIT_SITE_RATE,          /* a site over --site-rate */
+	VNOCD_LIMIT_CONNECTIONS,        /* --max-connections or --per-ip-connections */
+	VNOCD_LIMIT_HEADERS,            /* request line and headers over --header-max */
+	VNOCD_LIMIT_BODY,               /* body over --body-max */
+	VNOCD_LIMIT_SLOW,               /* no whole request within the timeout */
+	VNOCD_LIMIT_MAX
+};
+
+struct vnocd_limits;
+
+struct vnocd_limits *vnocd_limits_create(unsigned int rate, unsigned int burst);
+void vnocd_limits_free(struct vnocd_limits *l);
+/* One request of site: 0 when within its rate, else the seconds until its
+ * bucket holds a token again (the request is refused). */
+unsigned int vnocd_limits_site_take(struct vnocd_limits *l, const char *site);
+/* Counts n hits of kind; logs why (rate-limited: one line per kind every
+ * 10 s at most). */
+void vnocd_limits_hit(struct vnocd_limits *l, enum vnocd_limit kind, uint64_t n,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Logs the totals of every kind (SIGUSR1, stop). */
+void vnocd_limits_log(struct vnocd_limits *l);
+
+/* ---- slow clients (vnocd_deadline.c) ---- */
+
+/* A connection's deadline for its next whole request; in the HTTP side's
+ * per-connection state. */
+struct vnocd_deadline {
+	struct vnocd_deadline *prev, *next;
+	int fd;
+	uint64_t deadline_ms;           /* monotonic; UINT64_MAX: none */
+	uint64_t accepted_ms;
+	bool cut;                       /* its socket was shut down */
+};
+
+struct vnocd_deadlines;
+
+struct vnocd_deadlines *vnocd_deadlines_start(struct vnocd_limits *limits);
+void vnocd_deadlines_stop(struct vnocd_deadlines *s);
+void vnocd_deadline_add(struct vnocd_deadlines *s, struct vnocd_deadline *e, int fd,
+			uint64_t deadline_ms);
+void vnocd_deadline_set(struct vnocd_deadlines *s, struct vnocd_deadline *e,
+			uint64_t deadline_ms);
+void vnocd_deadline_remove(struct vnocd_deadlines *s, struct vnocd_deadline *e);
+
 /* ---- the daemon ---- */
 
 struct vnocd {
@@ -254,6 +307,8 @@ struct vnocd {
 	struct MHD_Daemon *mhd;
 	bool stopping;
 	struct vnocd_crl *crl;          /* under lock; NULL: nothing revoked */
+	struct vnocd_limits *limits;
+	struct vnocd_deadlines *deadlines;
 	int64_t started_s;              /* no site is silent from before this */
 	int64_t liveness_next_s;        /* the next look for silent sites */
 

@@ -4,7 +4,8 @@
  * own epoll loop, accepting on one socket. SOAP 1.1 requests are POSTed to
  * /vnoc as text/xml; answers are 200 with the response envelope, or a SOAP
  * fault with HTTP 500 (SOAP 1.1 section 6.2), 403 for a client without a
- * valid site certificate, 413 for a body over the limit.
+ * valid site certificate, 413 for a body over the limit, 429 for a site over
+ * its request rate (vnocd_limits.c).
  *
  * Identity. With TLS, MHD asks every client for a certificate (the site
  * CA is its trust list); the first request on a connection verifies the
@@ -34,8 +35,9 @@
 #define HTTP_PEM_MAX (1u << 20)
 #define HTTP_WHY_MAX 200
 
-/* One TCP (TLS) connection: its verified identity. */
+/* One TCP (TLS) connection: its verified identity, its deadline. */
 struct http_conn {
+	struct vnocd_deadline deadline;
 	bool checked;
 	bool ok;
 	char site[VNOC_SITE_ID_MAX];
@@ -61,20 +63,38 @@ static char *http_key_pem, *http_cert_pem, *http_ca_pem;
 static void
 http_logger(void *cls, const char *fmt, va_list ap)
 {
+	struct vnocd *d = cls;
 	char line[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	/* libmicrohttpd enforces these limits itself and tells only its log;
+	 * both connection limits share one message. */
+	if (strstr(line, "reached connection limit") != NULL) {
+		vnocd_limits_hit(d->limits, VNOCD_LIMIT_CONNECTIONS, 1, "a connection refused: "
+				 "--max-connections %u or --per-ip-connections %u reached",
+				 d->cfg.max_connections, d->cfg.per_ip_connections);
+		return;
+	}
+	if (strstr(line, "response code is 431") != NULL) {
+		vnocd_limits_hit(d->limits, VNOCD_LIMIT_HEADERS, 1, "request headers over "
+				 "--header-max %zu bytes: 431", d->cfg.header_max);
+		return;
+	}
+	/* One per connection cut (vnocd_deadline.c) or dropped by its client:
+	 * an attacker's to write, counted above instead. */
+	if (strstr(line, "disconnected when reading request") != NULL)
+		return;
 	vnocd_log("http: %s", line);
 }
 
+/* retry_after_s: a Retry-After header (RFC 9110 10.2.3) when not 0. */
 static enum MHD_Result
-http_answer(struct MHD_Connection *conn, struct http_req *req, unsigned int status, char *body,
-	    size_t len)
+http_answer_retry(struct MHD_Connection *conn, struct http_req *req, unsigned int status,
+		  char *body, size_t len, unsigned int retry_after_s)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
@@ -85,11 +105,24 @@ http_answer(struct MHD_Connection *conn, struct http_req *req, unsigned int stat
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml; charset=utf-8");
+	if (retry_after_s != 0) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%u", retry_after_s);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
 	rc = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	if (req != NULL && rc == MHD_YES)
 		req->answered = true;
 	return rc;
+}
+
+static enum MHD_Result
+http_answer(struct MHD_Connection *conn, struct http_req *req, unsigned int status, char *body,
+	    size_t len)
+{
+	return http_answer_retry(conn, req, status, body, len, 0);
 }
 
 static enum MHD_Result
@@ -112,6 +145,27 @@ http_fault(struct MHD_Connection *conn, struct http_req *req, unsigned int statu
 	if (body == NULL)
 		return MHD_NO;
 	return http_answer(conn, req, status, body, len);
+}
+
+/* A site over its rate: refused before its body is read, so nothing of it
+ * runs (429, RFC 6585 4). */
+static enum MHD_Result
+http_rate_refuse(struct vnocd *d, struct MHD_Connection *conn, const char *site,
+		 unsigned int wait_s)
+{
+	struct vnoc_fault_info fault = { .reason = VNOC_FAULT_LIMIT };
+	size_t len;
+	char *body;
+
+	snprintf(fault.text, sizeof(fault.text), "rate limit: site %s sent more than %u requests "
+		 "per second (burst %u); retry in %u s", site, d->cfg.site_rate,
+		 d->cfg.site_burst, wait_s);
+	vnocd_limits_hit(d->limits, VNOCD_LIMIT_SITE_RATE, 1, "site %s over %u requests/s "
+			 "(burst %u): 429", site, d->cfg.site_rate, d->cfg.site_burst);
+	body = vnoc_fault_encode(&fault, &len);
+	if (body == NULL)
+		return MHD_NO;
+	return http_answer_retry(conn, NULL, MHD_HTTP_TOO_MANY_REQUESTS, body, len, wait_s);
 }
 
 static enum MHD_Result
@@ -348,6 +402,18 @@ http_dispatch(struct vnocd *d, struct MHD_Connection *conn, struct http_req *req
 	return http_send_view(conn, req, &resp);
 }
 
+/* The connection's deadline for its next whole request (vnocd_deadline.c). */
+static void
+http_deadline_set(struct MHD_Connection *conn, struct vnocd *d, uint64_t deadline_ms)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci != NULL ? ci->socket_context : NULL;
+
+	if (hc != NULL)
+		vnocd_deadline_set(d->deadlines, &hc->deadline, deadline_ms);
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	    const char *version, const char *upload_data, size_t *upload_data_size,
@@ -367,18 +433,28 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
 					  MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
 		if (strcmp(url, HTTP_PATH) != 0)
 			return http_plain(conn, MHD_HTTP_NOT_FOUND, "not found\n", NULL, NULL);
+		unsigned int wait_s;
+
 		if (!http_identity(d, conn, site, why, sizeof(why)))
 			return http_fault(conn, NULL, MHD_HTTP_FORBIDDEN, VNOC_FAULT_NOT_AUTHORIZED,
 					  "no valid site certificate: %s", why);
+		/* Every request counts, a long poll once (its resumption is
+		 * not a new request). */
+		wait_s = vnocd_limits_site_take(d->limits, site);
+		if (wait_s != 0)
+			return http_rate_refuse(d, conn, site, wait_s);
 		if (!http_content_type_ok(conn))
 			return http_fault(conn, NULL, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 					  VNOC_FAULT_BAD_REQUEST, "Content-Type must be text/xml");
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > d->cfg.body_max)
+		if (cl != NULL && strtoull(cl, NULL, 10) > d->cfg.body_max) {
+			vnocd_limits_hit(d->limits, VNOCD_LIMIT_BODY, 1, "site %s: Content-Length "
+					 "%s over --body-max %zu: 413", site, cl, d->cfg.body_max);
 			return http_fault(conn, NULL, MHD_HTTP_CONTENT_TOO_LARGE,
 					  VNOC_FAULT_BAD_REQUEST, "request body over %zu bytes",
 					  d->cfg.body_max);
+		}
 		req = calloc(1, sizeof(*req));
 		if (req == NULL)
 			return MHD_NO;
@@ -439,9 +515,15 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	}
 	if (req->answered)
 		return MHD_YES;
-	if (req->too_big)
+	/* The whole request is in: what follows is vnocd's time, not the
+	 * client's (a long poll may wait up to --watch-timeout-max). */
+	http_deadline_set(conn, d, UINT64_MAX);
+	if (req->too_big) {
+		vnocd_limits_hit(d->limits, VNOCD_LIMIT_BODY, 1, "site %s: body over --body-max "
+				 "%zu: 413", req->who, d->cfg.body_max);
 		return http_fault(conn, req, MHD_HTTP_CONTENT_TOO_LARGE, VNOC_FAULT_BAD_REQUEST,
 				  "request body over %zu bytes", d->cfg.body_max);
+	}
 	return http_dispatch(d, conn, req);
 }
 
@@ -452,8 +534,9 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct vnocd *d = cls;
 	struct http_req *req = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	/* Answered: the next request (keep-alive) has the whole timeout. */
+	http_deadline_set(conn, d, vnocd_now_ms() + (uint64_t)d->cfg.connection_timeout_s * 1000);
 	if (req == NULL)
 		return;
 	if (req->waiter.waiting) {
@@ -472,12 +555,24 @@ static void
 http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
-	(void)conn;
+	struct vnocd *d = cls;
+	struct http_conn *hc = *socket_context;
+
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct http_conn));
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		hc = calloc(1, sizeof(*hc));
+		*socket_context = hc;
+		/* From the accept: the TLS handshake and the first request. */
+		if (hc != NULL && ci != NULL)
+			vnocd_deadline_add(d->deadlines, &hc->deadline, ci->connect_fd,
+					   vnocd_now_ms() +
+					   (uint64_t)d->cfg.connection_timeout_s * 1000);
 	} else {
-		free(*socket_context);
+		if (hc != NULL)
+			vnocd_deadline_remove(d->deadlines, &hc->deadline);
+		free(hc);
 		*socket_context = NULL;
 	}
 }
@@ -556,6 +651,7 @@ vnocd_http_start(struct vnocd *d, char *err, size_t err_len)
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->header_max,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, d,
 		MHD_OPTION_NOTIFY_CONNECTION, http_connection, d,
