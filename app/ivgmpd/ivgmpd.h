@@ -33,6 +33,11 @@ struct ivgmpd_vnoc_sa {
 	uint32_t group;                     /* a group SA's group; 0: pairwise */
 	uint8_t key[32];
 	struct esp_sa *sa;
+	/* Outbound (ivgmpd_vnoc_sa.c): when its time lifetime ends on this
+	 * device's clock (ms; 0: none), and what was done about its limits. */
+	uint64_t expires_ms;
+	bool rekey_asked;                   /* passed the soft limit; asked once */
+	bool lifetime_expired;              /* esp_outb_expire done */
 };
 
 struct ivgmpd_vnoc_peer {
@@ -99,6 +104,8 @@ struct ivgmpd {
 	enum vnoc_client_state vnoc_logged_state;
 	char vnoc_logged_error[VNOC_CLIENT_ERROR_MAX];
 	uint64_t control_tx_drops;
+	uint64_t sa_soft_limit_hits;        /* outbound SAs that passed the soft limit */
+	uint64_t sa_lifetime_expiries;      /* outbound SAs stopped at their lifetime */
 	bool telemetry_closed;              /* set under the lock before teardown */
 };
 
@@ -136,6 +143,17 @@ void ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms);
 int ivgmpd_vnoc_view_apply(struct ivgmpd *d, const struct vnoc_view *view);
 void ivgmpd_vnoc_view_free(struct ivgmpd *d);
 
+/* ivgmpd_vnoc_sa.c: the limits of the VNOC's outbound SAs, on the main
+ * lcore. A new SA's clock starts at now_ms; one kept from the last view
+ * keeps its own. */
+void ivgmpd_vnoc_sa_lifetime_start(struct ivgmpd_vnoc_sa *s, const struct ivgmpd_vnoc_sa *old,
+				   uint64_t lifetime_s, uint64_t now_ms);
+/* Stop SAs past their time lifetime; ask a rekey for SAs past their soft
+ * limit (a Heartbeat at once). */
+void ivgmpd_vnoc_sa_check(struct ivgmpd *d, uint64_t now_ms);
+/* The SPIs to ask a rekey for in the next Heartbeat; returns how many. */
+uint8_t ivgmpd_vnoc_sa_rekey_list(const struct ivgmpd *d, uint32_t *spi, uint8_t max);
+
 /* ivgmpd_vnoc.c: the VNOC client on the main lcore. */
 int ivgmpd_vnoc_create(struct ivgmpd *d);
 void ivgmpd_vnoc_role_changed(struct ivgmpd *d, uint32_t group, uint8_t roles);
@@ -156,6 +174,7 @@ struct ivgmpd_sa_ref {
 	bool inbound;
 	const char *peer;
 	const char *origin;             /* "config" or "vnoc" */
+	const struct ivgmpd_vnoc_sa *vnoc; /* the VNOC's, else NULL */
 };
 /* The i-th SA, configured ones first; false past the last. */
 bool ivgmpd_sa_at(const struct ivgmpd *d, uint32_t i, struct ivgmpd_sa_ref *out);

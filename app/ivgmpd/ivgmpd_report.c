@@ -24,6 +24,7 @@ ivgmpd_sa_at(const struct ivgmpd *d, uint32_t i, struct ivgmpd_sa_ref *out)
 		out->inbound = d->conf->sas[i].inbound;
 		out->peer = d->conf->sites[d->conf->sas[i].site].name;
 		out->origin = "config";
+		out->vnoc = NULL;
 		return true;
 	}
 	i -= d->n_sas;
@@ -33,6 +34,7 @@ ivgmpd_sa_at(const struct ivgmpd *d, uint32_t i, struct ivgmpd_sa_ref *out)
 	out->inbound = d->vnoc.sas[i].inbound;
 	out->peer = d->vnoc.sas[i].peer;
 	out->origin = "vnoc";
+	out->vnoc = &d->vnoc.sas[i];
 	return true;
 }
 
@@ -71,6 +73,18 @@ ivgmpd_report_print(const struct ivgmpd *d)
 		if (v)
 			printf("  group_%-22s %" PRIu64 "\n", group_counter_name((enum group_counter)id), v);
 	}
+	if (d->sa_soft_limit_hits)
+		printf("  %-28s %" PRIu64 "\n", "sa_soft_limit_hits", d->sa_soft_limit_hits);
+	if (d->sa_lifetime_expiries)
+		printf("  %-28s %" PRIu64 "\n", "sa_lifetime_expiries", d->sa_lifetime_expiries);
+	if (d->vnoc_client != NULL) {
+		struct vnoc_client_status st;
+
+		vnoc_client_status(d->vnoc_client, &st);
+		if (st.counters[VNOC_CLIENT_CTR_rekey_requests])
+			printf("  %-28s %" PRIu64 "\n", "vnoc_rekey_requests",
+			       st.counters[VNOC_CLIENT_CTR_rekey_requests]);
+	}
 	printf("ivgmpd: security associations\n");
 	struct ivgmpd_sa_ref r;
 
@@ -82,10 +96,15 @@ ivgmpd_report_print(const struct ivgmpd *d)
 			       " replay_drops %" PRIu64 " (%s)\n", sa->spi, r.peer,
 			       sa->stats.packets, sa->stats.icv_failures, sa->stats.replay_drops,
 			       r.origin);
+		else if (r.vnoc == NULL)
+			printf("  out spi 0x%08x to   %-8s packets %" PRIu64 " expired_drops %" PRIu64
+			       " seq %" PRIu64 " (%s)\n", sa->spi, r.peer, esp_outb_packets(sa),
+			       sa->stats.expired_drops, sa->seq_out, r.origin);
 		else
 			printf("  out spi 0x%08x to   %-8s packets %" PRIu64 " expired_drops %" PRIu64
-			       " (%s)\n", sa->spi, r.peer, esp_outb_packets(sa),
-			       sa->stats.expired_drops, r.origin);
+			       " seq %" PRIu64 " rekey_asked %d lifetime_expired %d (%s)\n", sa->spi,
+			       r.peer, esp_outb_packets(sa), sa->stats.expired_drops, sa->seq_out,
+			       r.vnoc->rekey_asked, r.vnoc->lifetime_expired, r.origin);
 	}
 	fflush(stdout);
 }

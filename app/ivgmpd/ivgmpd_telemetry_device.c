@@ -213,6 +213,11 @@ sa_dict(const struct ivgmpd_sa_ref *r)
 		rte_tel_data_add_dict_u64(one, "seq", sa->seq_out);
 		rte_tel_data_add_dict_u64(one, "bytes", sa->bytes_out);
 		rte_tel_data_add_dict_u64(one, "expired_drops", sa->stats.expired_drops);
+		if (r->vnoc != NULL) {
+			rte_tel_data_add_dict_u64(one, "rekey_asked", r->vnoc->rekey_asked);
+			rte_tel_data_add_dict_u64(one, "lifetime_expired",
+						  r->vnoc->lifetime_expired);
+		}
 	}
 	return one;
 }

@@ -96,6 +96,8 @@ status_fill(const struct ivgmpd *d, const struct vnoc_client_status *st,
 	rte_tel_data_add_dict_u64(data, "view_version", st->version);
 	rte_tel_data_add_dict_u64(data, "remote_sites", d->vnoc.n_peers);
 	rte_tel_data_add_dict_u64(data, "sas", d->vnoc.n_sas);
+	rte_tel_data_add_dict_u64(data, "sa_soft_limit_hits", d->sa_soft_limit_hits);
+	rte_tel_data_add_dict_u64(data, "sa_lifetime_expiries", d->sa_lifetime_expiries);
 	for (int i = 0; i < VNOC_CLIENT_CTR_MAX; i++)
 		rte_tel_data_add_dict_u64(data, vnoc_client_counter_name((enum vnoc_client_counter)i),
 					  st->counters[i]);

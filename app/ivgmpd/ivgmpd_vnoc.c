@@ -50,6 +50,7 @@ on_counters(void *ctx, struct vnoc_client_site_counters *out)
 			  ivgmpd_counter_sum(d, WORKER_CTR_wan_tx_packets);
 	out->drops = ivgmpd_counter_sum(d, WORKER_CTR_esp_in_drop_icv_fail) +
 		     ivgmpd_counter_sum(d, WORKER_CTR_esp_in_drop_replay);
+	out->n_rekey = ivgmpd_vnoc_sa_rekey_list(d, out->rekey_spi, VNOC_MAX_REKEY);
 }
 
 static bool
@@ -143,6 +144,8 @@ ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms)
 {
 	if (d->vnoc_client == NULL)
 		return;
+	/* Before the poll: a Heartbeat asked for here goes out in it. */
+	ivgmpd_vnoc_sa_check(d, now_ms);
 	vnoc_client_poll(d->vnoc_client, now_ms);
 	status_log(d);
 }

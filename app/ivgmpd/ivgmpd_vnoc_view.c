@@ -98,6 +98,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 		struct ivgmpd_vnoc_state *next)
 {
 	struct ivgmpd_vnoc_state *cur = &d->vnoc;
+	uint64_t now_ms = ivgmpd_now_ms();
 	uint16_t *list;
 
 	next->sas = calloc(view->n_sas ? view->n_sas : 1, sizeof(*next->sas));
@@ -118,6 +119,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 		s->sa = old ? old->sa : sa_create(d, v);
 		if (s->sa == NULL)
 			continue;       /* a bad SA costs its peer, not the whole view */
+		ivgmpd_vnoc_sa_lifetime_start(s, old, v->lifetime_s, now_ms);
 		next->n_sas++;
 	}
 	for (uint32_t g = 0; g < view->n_groups; g++) {

@@ -125,6 +125,18 @@ vnocd_change(struct vnocd *d, const char *what,
 	return 0;
 }
 
+/* The <rekey> counts of Heartbeats (SIGUSR1, stop; doc/vnocd.rst). */
+static void
+rekey_log(struct vnocd *d)
+{
+	pthread_mutex_lock(&d->lock);
+	vnocd_log("rekey requests: received %llu, honoured %llu, already replaced %llu, "
+		  "refused %llu", (unsigned long long)d->rekey_received,
+		  (unsigned long long)d->rekey_honoured, (unsigned long long)d->rekey_already,
+		  (unsigned long long)d->rekey_refused);
+	pthread_mutex_unlock(&d->lock);
+}
+
 static int
 timer_keys_change(struct vnocd *d, void *arg, struct vnocd_siteset *changed)
 {
@@ -600,6 +612,7 @@ main(int argc, char **argv)
 		}
 		if (sig == SIGUSR1) {
 			vnocd_limits_log(d->limits);
+			rekey_log(d);
 			continue;
 		}
 		vnocd_log("signal %d: stopping", sig);
@@ -610,6 +623,7 @@ main(int argc, char **argv)
 	/* After MHD: its last connections leave the deadline list as they close. */
 	vnocd_deadlines_stop(d->deadlines);
 	vnocd_limits_log(d->limits);
+	rekey_log(d);
 	vnocd_limits_free(d->limits);
 	pthread_mutex_lock(&d->lock);
 	d->stopping = true;

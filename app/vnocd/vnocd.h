@@ -129,6 +129,8 @@ enum vnocd_sql {
 	VNOCD_SQL_SA_EXPIRED,
 	VNOCD_SQL_SA_DELETE,
 	VNOCD_SQL_SA_NEXT_EVENT,
+	VNOCD_SQL_SA_OF_SENDER_SPI,     /* ?1's SAs in its view with SPI ?2 */
+	VNOCD_SQL_GSA_OF_SENDER_SPI,    /* the same for group SAs */
 	VNOCD_SQL_ACCOUNTING_ADD,
 	VNOCD_SQL_ACCOUNTING_SINCE,
 	VNOCD_SQL_MAX
@@ -317,6 +319,11 @@ struct vnocd {
 	pthread_cond_t timer_cond;
 	uint64_t timer_wake_ms;         /* when it means to wake next */
 	int64_t keys_next_s;            /* the next SA event, Unix time */
+
+	/* <rekey> of Heartbeats (vnocd_keys_rekey_asked), under lock; logged
+	 * with the limits (SIGUSR1, stop). */
+	uint64_t rekey_received, rekey_honoured, rekey_already, rekey_refused;
+	int64_t rekey_refused_logged_s;  /* one refusal line per second at most */
 };
 
 uint64_t vnocd_now_ms(void);           /* monotonic */
@@ -414,7 +421,8 @@ struct vnocd_sa_row {
 	int64_t expires;
 	bool superseded;
 };
-/* The rows of query id, whose ?1 is text (a site) or else number. */
+/* The rows of query id, whose ?1 is text (a site) or else number; with
+ * text, a ?2 (if the query has one) is number. */
 int vnocd_sa_rows(struct vnocd *d, enum vnocd_sql id, int64_t number, const char *text,
 		  struct vnocd_sa_row **rows, size_t *n);
 /* How long a replacement waits for its receivers: 0.1 L, at least 1 s. */
@@ -456,6 +464,21 @@ bool vnocd_keys_pending_to(struct vnocd *d, const char *site);
 int vnocd_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 			      struct vnocd_siteset *changed);
 int vnocd_keys_random(void *buf, size_t len);
+
+/* What became of one <rekey> of a Heartbeat (vnocd_keys_rekey_asked). */
+enum vnocd_rekey {
+	VNOCD_REKEY_HONOURED,           /* replaced now */
+	VNOCD_REKEY_ALREADY,            /* replaced before (a repeat) */
+	VNOCD_REKEY_REFUSED,            /* not one of the site's outbound SAs */
+};
+/* Inside a transaction: site asks for its outbound SA spi (pairwise or
+ * group) to be replaced now, as at 0.8 of its lifetime. Returns an
+ * enum vnocd_rekey, or -1 on a store error. */
+int vnocd_keys_rekey_asked(struct vnocd *d, const char *site, uint32_t spi, int64_t now,
+			   struct vnocd_siteset *changed);
+/* The group SA part of it: rows of VNOCD_SQL_GSA_OF_SENDER_SPI. */
+int vnocd_group_keys_rekey_asked(struct vnocd *d, const char *site, uint32_t spi,
+				 int64_t now, struct vnocd_siteset *changed);
 
 /* Inside a transaction: a new global version, given to every site in set
  * (vnocd_view.c). */

@@ -212,3 +212,40 @@ vnocd_group_keys_renew_outbound(struct vnocd *d, const char *site, int64_t now,
 	free(rows);
 	return rc;
 }
+
+/* vnocd_keys_rekey_asked for a group SA: the 0.8 L step (the old SA stays
+ * in the receivers' views until it expires), the new one the sender's
+ * VNOCD_INSTALL_GRACE_S later, when the receivers have installed it. */
+int
+vnocd_group_keys_rekey_asked(struct vnocd *d, const char *site, uint32_t spi, int64_t now,
+			     struct vnocd_siteset *changed)
+{
+	struct vnocd_sa_row *rows;
+	char g[INET_ADDRSTRLEN];
+	size_t n, replaced = 0;
+	int rc = 0;
+
+	if (vnocd_sa_rows(d, VNOCD_SQL_GSA_OF_SENDER_SPI, spi, site, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct vnocd_sa_row *r = &rows[i];
+
+		if (r->superseded)
+			continue;
+		rc = group_sa_by_id(d, VNOCD_SQL_GSA_SUPERSEDE_BY, r->id, r->expires);
+		if (rc == 0)
+			rc = group_sa_insert(d, r->from, r->group, now, now + VNOCD_INSTALL_GRACE_S);
+		if (rc == 0)
+			rc = group_members_changed(d, r->group, changed);
+		if (rc == 0)
+			vnocd_log("rekey %s -> %s: the sender asked (soft limit)", r->from,
+				  vnocd_ip_str(r->group, g));
+		replaced++;
+	}
+	free(rows);
+	if (rc < 0)
+		return -1;
+	if (replaced > 0)
+		return VNOCD_REKEY_HONOURED;
+	return n > 0 ? VNOCD_REKEY_ALREADY : VNOCD_REKEY_REFUSED;
+}

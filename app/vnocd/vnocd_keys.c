@@ -18,6 +18,8 @@
  *            view; the old one is superseded; the replacement becomes the
  *            sender's as above
  *   L        the old SA expires and leaves the receiver's view
+ * The sender may ask for the 0.8 L step earlier, when the SA passed its
+ * soft limit on sequence numbers (vnocd_keys_rekey_asked).
  * Each step bumps the version of the views it changes.
  *
  * A site that starts afresh is the exception: its new SAs are the
@@ -184,6 +186,8 @@ vnocd_sa_rows(struct vnocd *d, enum vnocd_sql id, int64_t number, const char *te
 		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(s, 1, number);
+	if (text != NULL && sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, number);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct vnocd_sa_row *r;
 		int cols = sqlite3_column_count(s);
@@ -248,6 +252,23 @@ keys_activate(struct vnocd *d, struct vnocd_sa_row *rows, size_t n,
 	return rc;
 }
 
+/* Make before break: r is superseded by a new SA that enters the
+ * receiver's view now and becomes the sender's once the receiver holds it,
+ * or at activate_at at the latest. */
+static int
+keys_replace(struct vnocd *d, const struct vnocd_sa_row *r, int64_t now, int64_t activate_at,
+	     struct vnocd_siteset *changed, const char *why)
+{
+	if (keys_by_id(d, VNOCD_SQL_SA_SUPERSEDE, r->id) < 0 ||
+	    keys_sa_insert(d, r->from, r->to, now, activate_at) < 0 ||
+	    vnocd_siteset_add(changed, r->to) < 0 ||
+	    (activate_at <= now && vnocd_siteset_add(changed, r->from) < 0))
+		return -1;
+	vnocd_log("rekey %s -> %s: %s: new SA, the sender's in %llds at the latest", r->from,
+		  r->to, why, (long long)(activate_at - now));
+	return 0;
+}
+
 int
 vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 {
@@ -262,15 +283,10 @@ vnocd_keys_run(struct vnocd *d, int64_t now, struct vnocd_siteset *changed)
 		struct vnocd_sa_row *r = &rows[i];
 		int64_t activate_at = now + grace < r->expires ? now + grace : r->expires;
 
-		if (keys_by_id(d, VNOCD_SQL_SA_SUPERSEDE, r->id) < 0 ||
-		    keys_sa_insert(d, r->from, r->to, now, activate_at) < 0 ||
-		    vnocd_siteset_add(changed, r->to) < 0 ||
-		    (activate_at <= now && vnocd_siteset_add(changed, r->from) < 0)) {
+		if (keys_replace(d, r, now, activate_at, changed, "0.8 of its lifetime") < 0) {
 			free(rows);
 			return -1;
 		}
-		vnocd_log("rekey %s -> %s: new SA, the sender's in %llds", r->from, r->to,
-			  (long long)(activate_at - now));
 	}
 	free(rows);
 
@@ -371,4 +387,48 @@ vnocd_keys_next_event(struct vnocd *d)
 		t = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return t;
+}
+
+/*
+ * A site's Heartbeat asks for its outbound SA spi to be replaced now: the
+ * SA passed its soft limit (sequence numbers or bytes) on the site's side.
+ * Only the site's own SAs in its view (sender = site, activated) are looked
+ * at, so a site cannot make the VNOC replace another site's SAs; spi may
+ * name several of its pairwise SAs (an SPI is unique per receiver, not per
+ * sender): each is replaced. The replacement is the 0.8 L step's (new SPI,
+ * key and salt; the receivers get it first, the sender once the receiver
+ * holds it), except that it is the sender's VNOCD_INSTALL_GRACE_S after at
+ * the latest, not 0.1 L: the old SA is running out of sequence numbers. An
+ * SA already superseded is not replaced again: repeats (the site asks in
+ * every Heartbeat until its view has the new SA) change nothing.
+ */
+int
+vnocd_keys_rekey_asked(struct vnocd *d, const char *site, uint32_t spi, int64_t now,
+		       struct vnocd_siteset *changed)
+{
+	struct vnocd_sa_row *rows;
+	size_t n, replaced = 0;
+	int rc = 0;
+
+	if (vnocd_sa_rows(d, VNOCD_SQL_SA_OF_SENDER_SPI, spi, site, &rows, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct vnocd_sa_row *r = &rows[i];
+		int64_t activate_at = now + VNOCD_INSTALL_GRACE_S;
+
+		if (r->superseded)
+			continue;
+		if (activate_at > r->expires)
+			activate_at = r->expires;
+		rc = keys_replace(d, r, now, activate_at, changed, "the sender asked (soft limit)");
+		replaced++;
+	}
+	free(rows);
+	if (rc < 0)
+		return -1;
+	if (replaced > 0)
+		return VNOCD_REKEY_HONOURED;
+	if (n > 0)
+		return VNOCD_REKEY_ALREADY;
+	return vnocd_group_keys_rekey_asked(d, site, spi, now, changed);
 }

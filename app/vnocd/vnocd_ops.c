@@ -462,6 +462,42 @@ ops_get_group(struct ops_ctx *c, const char *site, uint32_t group, struct vnoc_v
 	return vnocd_view_build(c->d, site, group, view, c->why, c->why_len);
 }
 
+/*
+ * The <rekey> SPIs of a Heartbeat (vnocd_keys_rekey_asked). One that is not
+ * the site's own outbound SA is refused without a fault: the answer tells
+ * the asker nothing about other sites' SPIs; it is counted and logged (one
+ * line per second at most: a hostile site cannot flood the log).
+ */
+static enum vnoc_fault
+ops_rekey(struct ops_ctx *c, const struct vnoc_heartbeat_req *req)
+{
+	struct vnocd *d = c->d;
+	uint32_t refused = 0, first = 0;
+
+	for (uint8_t i = 0; i < req->n_rekey; i++) {
+		int rc = vnocd_keys_rekey_asked(d, req->site, req->rekey_spi[i], c->now,
+						&c->changed);
+
+		if (rc < 0)
+			return ops_store_fault(c);
+		d->rekey_received++;
+		if (rc == VNOCD_REKEY_HONOURED)
+			d->rekey_honoured++;
+		else if (rc == VNOCD_REKEY_ALREADY)
+			d->rekey_already++;
+		else if (refused++ == 0)
+			first = req->rekey_spi[i];
+	}
+	d->rekey_refused += refused;
+	if (refused > 0 && c->now > d->rekey_refused_logged_s) {
+		d->rekey_refused_logged_s = c->now;
+		vnocd_log("rekey: site %s asked to replace %u SA(s) that are not its outbound "
+			  "SAs (SPI 0x%08x first): refused (%llu refused in all)", req->site,
+			  refused, first, (unsigned long long)d->rekey_refused);
+	}
+	return VNOC_FAULT_NONE;
+}
+
 static enum vnoc_fault
 ops_heartbeat(struct ops_ctx *c, const struct vnoc_heartbeat_req *req, uint64_t *version)
 {
@@ -481,7 +517,18 @@ ops_heartbeat(struct ops_ctx *c, const struct vnoc_heartbeat_req *req, uint64_t 
 	sqlite3_bind_int64(s, 5, (int64_t)req->drops);
 	if (vnocd_store_exec(st, s) < 0)
 		return ops_store_fault(c);
+	f = ops_rekey(c, req);
+	if (f != VNOC_FAULT_NONE)
+		return f;
 	*version = row.view_version;
+	if (c->changed.n > 0) {
+		f = ops_bump(c);
+		if (f != VNOC_FAULT_NONE)
+			return f;
+		for (uint32_t i = 0; i < c->changed.n; i++)
+			if (strcmp(c->changed.id[i], req->site) == 0)
+				*version = c->version;
+	}
 	return VNOC_FAULT_NONE;
 }
 

@@ -226,6 +226,12 @@ static const char *const store_sql[VNOCD_SQL_MAX] = {
 		" UNION ALL SELECT min(rekey_at) FROM group_sas WHERE superseded = 0"
 		" UNION ALL SELECT min(activate_at) FROM group_sas WHERE activated = 0"
 		" UNION ALL SELECT min(expires) FROM group_sas)",
+	[VNOCD_SQL_SA_OF_SENDER_SPI] =
+		"SELECT id, from_site, to_site, expires, superseded FROM sas"
+		" WHERE from_site = ?1 AND spi = ?2 AND activated = 1 ORDER BY id",
+	[VNOCD_SQL_GSA_OF_SENDER_SPI] =
+		"SELECT id, from_site, grp, expires, superseded FROM group_sas"
+		" WHERE from_site = ?1 AND spi = ?2 AND activated = 1 ORDER BY id",
 	[VNOCD_SQL_ACCOUNTING_ADD] =
 		"INSERT INTO accounting (time, site, grp, role, action, reason)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

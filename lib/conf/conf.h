@@ -119,6 +119,9 @@ struct conf {
 	uint32_t announce_max;          /* live ivgmp-announce announcements */
 	uint32_t vnoc_max_groups;       /* groups the VNOC client keeps state for */
 	uint32_t vnoc_max_inflight;     /* JoinVpn/LeaveVpn requests in flight */
+	uint64_t sa_rekey_packets;      /* outbound SAs from the VNOC are due for
+					 * replacement after this many packets;
+					 * 0: 3/4 of the hard limit */
 	char announce_socket[CONF_PATH_MAX];
 
 	/* The VNOC (doc/configuration.rst "VNOC"): without a vnoc-url line the

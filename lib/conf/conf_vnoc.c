@@ -6,7 +6,7 @@
 
 static const char *const vnoc_keywords[] = {
 	"site-id", "vnoc-url", "vnoc-ca", "vnoc-cert", "vnoc-key", "vnoc-insecure-http",
-	"behind-nat", "vnoc-max-groups", "vnoc-max-inflight",
+	"behind-nat", "vnoc-max-groups", "vnoc-max-inflight", "sa-rekey-packets",
 };
 
 bool
@@ -59,6 +59,17 @@ conf_vnoc_parse(struct conf_cursor *cur, char **argv, int argc)
 			conf->vnoc_max_groups = (uint32_t)v;
 		else
 			conf->vnoc_max_inflight = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(key, "sa-rekey-packets") == 0) {
+		/* The soft limit of the VNOC's outbound SAs (esp_outb_soft_packets):
+		 * values at or above 3/4 of the hard limit change nothing. */
+		uint64_t v;
+
+		if (conf_parse_u64(argv[1], &v) < 0 || v < 1)
+			return conf_fail(cur, "sa-rekey-packets '%s' is not a number from 1 to "
+					 "18446744073709551615", argv[1]);
+		conf->sa_rekey_packets = v;
 		return 0;
 	}
 	if (strcmp(key, "site-id") == 0) {

@@ -76,6 +76,9 @@ struct esp_sa {
 	/* Outbound: the last sequence number handed out; shared by workers. */
 	uint64_t seq_out;
 	uint64_t bytes_out;
+	/* Outbound: set once (esp_outb_expire) by the management lcore when
+	 * the SA's time lifetime is over; the workers send nothing more on it. */
+	bool expired;
 	/* Inbound: written by its owner only (esp_inb_owner_claim), so the
 	 * window and the statistics need no atomics. */
 	uint32_t inb_owner;           /* 0, or 1 + the worker that owns it */
@@ -129,11 +132,35 @@ void esp_outb_trailer_write(uint8_t *inner, uint32_t inner_len);
  * several workers may send on one SA, and each gets numbers no other does.
  * *granted is how many of the first packets may be sent, a prefix of 0..n;
  * the others would pass 2^32 - 1 without ESN (a rekey must come first, never
- * a wrap) or a lifetime: they are counted in expired_drops and their numbers
- * are never used. Returns the first number, or 0 when none is granted.
+ * a wrap) or a lifetime, or the SA expired (esp_outb_expire): they are
+ * counted in expired_drops and their numbers are never used. Returns the first number, or 0 when none is granted.
  */
 uint64_t esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, const uint32_t *inner_len,
 			      uint32_t *granted);
+
+/* The SA's time lifetime is over: esp_outb_seq_reserve grants nothing from
+ * now on (the refused packets are counted in expired_drops). Called by the
+ * management lcore; the workers see it at their next reservation, one
+ * relaxed load per burst and SA. */
+static inline void
+esp_outb_expire(struct esp_sa *sa)
+{
+	__atomic_store_n(&sa->expired, true, __ATOMIC_RELAXED);
+}
+
+/*
+ * Soft limit (RFC 4301 4.4.2.1: a soft lifetime warns that the hard one is
+ * near, so that a new SA is in place before it): the packets after which an
+ * outbound SA is due for replacement. 3/4 of the hard limit (2^32 - 1
+ * without ESN, 2^64 - 1 with, or lifetime_packets when lower); configured,
+ * when not 0 and lower than that, replaces it.
+ */
+uint64_t esp_outb_soft_packets(const struct esp_sa *sa, uint64_t configured);
+
+/* Has the SA passed its soft limit: soft_packets sequence numbers handed
+ * out, or 3/4 of lifetime_bytes? For the management lcore: reads the
+ * workers' counters atomically, writes nothing. */
+bool esp_outb_rekey_due(const struct esp_sa *sa, uint64_t soft_packets);
 
 /* Packets an outbound SA has carried: every number handed out was either
  * sent or refused and counted in expired_drops. */
@@ -150,6 +177,11 @@ esp_outb_packets(const struct esp_sa *sa)
 void esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
 		       const uint8_t *payload, uint32_t payload_len, uint8_t *esp,
 		       struct esp_job_scratch *scratch);
+
+/* The same, encrypted at once (ipsec-mb's direct GCM functions): what a
+ * worker does for each copy. */
+void esp_outb_encrypt(IMB_MGR *mgr, const struct esp_sa *sa, uint64_t seq,
+		      const uint8_t *payload, uint32_t payload_len, uint8_t *esp);
 
 /* --- inbound (esp_inb.c) --- */
 
@@ -184,8 +216,18 @@ esp_inb_owner_claim(struct esp_sa *sa, uint32_t worker)
 	       owner == worker;
 }
 
-/* Check length and the replay window, then fill job to decrypt in place.
- * The ICV is checked by esp_inb_finish once the job completed. */
+/*
+ * Check length, the replay window and the lifetime, decrypt in place with
+ * ipsec-mb's direct GCM functions, then esp_inb_finish: what a worker does
+ * with each packet. On ESP_INB_OK the inner packet is at
+ * esp + ESP_HDR_LEN + ESP_IV_LEN, *inner_len bytes long.
+ */
+enum esp_inb_verdict esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp,
+				 uint32_t esp_len, uint32_t *inner_len);
+
+/* The same in two halves around a job (the job manager's path, for a
+ * caller that batches jobs): check, then fill job to decrypt in place; the
+ * ICV is checked by esp_inb_finish once the job completed. */
 enum esp_inb_verdict esp_inb_job_fill(IMB_JOB *job, struct esp_sa *sa,
 				      uint8_t *esp, uint32_t esp_len,
 				      struct esp_job_scratch *scratch);
@@ -214,10 +256,6 @@ esp_spi(const uint8_t *esp)
  * esp. Returns the ESP length, or 0 when the SA may not send. */
 uint32_t esp_encrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *inner,
 		     uint32_t inner_len, uint8_t *esp);
-
-/* Decrypt and verify in place. */
-enum esp_inb_verdict esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp,
-				 uint32_t esp_len, uint32_t *inner_len);
 
 /* --- anti-replay (esp_replay.c) --- */
 

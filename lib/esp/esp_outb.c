@@ -17,6 +17,34 @@ esp_outb_trailer_write(uint8_t *inner, uint32_t inner_len)
 	*p = ESP_NEXT_HEADER_IPV4;
 }
 
+static inline bool
+unlikely_expired(const struct esp_sa *sa)
+{
+	return __builtin_expect(__atomic_load_n(&sa->expired, __ATOMIC_RELAXED), 0);
+}
+
+uint64_t
+esp_outb_soft_packets(const struct esp_sa *sa, uint64_t configured)
+{
+	uint64_t hard = sa->esn ? UINT64_MAX : UINT32_MAX;
+	uint64_t soft;
+
+	if (sa->lifetime_packets && sa->lifetime_packets < hard)
+		hard = sa->lifetime_packets;
+	soft = hard / 4 * 3 + (hard % 4) * 3 / 4;
+	return configured && configured < soft ? configured : soft;
+}
+
+bool
+esp_outb_rekey_due(const struct esp_sa *sa, uint64_t soft_packets)
+{
+	uint64_t seq = __atomic_load_n(&sa->seq_out, __ATOMIC_RELAXED);
+	uint64_t bytes = __atomic_load_n(&sa->bytes_out, __ATOMIC_RELAXED);
+
+	return seq >= soft_packets ||
+	       (sa->lifetime_bytes && bytes >= sa->lifetime_bytes / 4 * 3);
+}
+
 uint64_t
 esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, const uint32_t *inner_len,
 		     uint32_t *granted)
@@ -37,6 +65,9 @@ esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, const uint32_t *inner_len,
 		limit = UINT32_MAX;
 	if (sa->lifetime_packets && sa->lifetime_packets < limit)
 		limit = sa->lifetime_packets;
+	/* Past its time lifetime: nothing more, and no other SA in its place. */
+	if (unlikely_expired(sa))
+		limit = 0;
 	if (first > limit)
 		ok = 0;
 	else
@@ -55,21 +86,52 @@ esp_outb_seq_reserve(struct esp_sa *sa, uint32_t n, const uint32_t *inner_len,
 	return ok ? first : 0;
 }
 
-void
-esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
-		  const uint8_t *payload, uint32_t payload_len, uint8_t *esp,
-		  struct esp_job_scratch *scratch)
+/* SPI, the low half of seq and the IV at esp. */
+static inline void
+outb_header_write(const struct esp_sa *sa, uint64_t seq, uint8_t *esp)
 {
 	uint32_t spi_be = __builtin_bswap32(sa->spi);
 	uint32_t seq_lo_be = __builtin_bswap32((uint32_t)seq);
 	/* The IV only has to be unique per key (RFC 4106 3.1): the 64-bit
 	 * sequence number is, and costs no random bytes. */
 	uint64_t iv_be = __builtin_bswap64(seq);
-	uint8_t *ciphertext = esp + ESP_HDR_LEN + ESP_IV_LEN;
 
 	memcpy(esp, &spi_be, 4);
 	memcpy(esp + 4, &seq_lo_be, 4);
 	memcpy(esp + ESP_HDR_LEN, &iv_be, ESP_IV_LEN);
+}
+
+void
+esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
+		  const uint8_t *payload, uint32_t payload_len, uint8_t *esp,
+		  struct esp_job_scratch *scratch)
+{
+	uint8_t *ciphertext = esp + ESP_HDR_LEN + ESP_IV_LEN;
+
+	outb_header_write(sa, seq, esp);
 	esp_gcm_job_fill(job, sa, seq, esp, payload, ciphertext, payload_len,
 			 ciphertext + payload_len, IMB_DIR_ENCRYPT, scratch);
+}
+
+/* ipsec-mb's direct GCM functions: a GCM job completes at its submission
+ * anyway (no multi-buffer lanes), so the job manager only adds its
+ * bookkeeping to each copy. */
+void
+esp_outb_encrypt(IMB_MGR *mgr, const struct esp_sa *sa, uint64_t seq,
+		 const uint8_t *payload, uint32_t payload_len, uint8_t *esp)
+{
+	uint8_t *ciphertext = esp + ESP_HDR_LEN + ESP_IV_LEN;
+	struct esp_job_scratch scratch;
+	struct gcm_context_data ctx;
+
+	outb_header_write(sa, seq, esp);
+	esp_gcm_nonce_aad(sa, seq, esp, &scratch);
+	if (sa->aead == ESP_AES_GCM_128)
+		IMB_AES128_GCM_ENC(mgr, &sa->key, &ctx, ciphertext, payload, payload_len,
+				   scratch.nonce, scratch.aad, sa->esn ? 12 : 8,
+				   ciphertext + payload_len, ESP_ICV_LEN);
+	else
+		IMB_AES256_GCM_ENC(mgr, &sa->key, &ctx, ciphertext, payload, payload_len,
+				   scratch.nonce, scratch.aad, sa->esn ? 12 : 8,
+				   ciphertext + payload_len, ESP_ICV_LEN);
 }

@@ -28,6 +28,7 @@
 #define VNOC_MAX_MEMBERS 1024        /* sites in one group */
 #define VNOC_MAX_SAS 2048            /* SAs in one view */
 #define VNOC_MAX_ACCOUNTING_ROWS 4096 /* rows in one GetAccounting answer */
+#define VNOC_MAX_REKEY 16            /* <rekey> in one Heartbeat */
 
 /* What vnoc_msg_decode accepts (doc/protocol.rst, "Hardening"): requests
  * are small and come from anyone who reaches the VNOC; answers carry whole
@@ -157,6 +158,12 @@ struct vnoc_watch_req {
 struct vnoc_heartbeat_req {
 	char site[VNOC_SITE_ID_MAX];
 	uint64_t rx_packets, tx_packets, drops;
+	/* Outbound SAs of the site that passed their soft limit (sequence
+	 * numbers or bytes): the VNOC replaces each now, as it does at 0.8 of
+	 * the time lifetime. Optional on the wire, at most VNOC_MAX_REKEY
+	 * (more: the request is refused); SPIs >= 256. */
+	uint8_t n_rekey;
+	uint32_t rekey_spi[VNOC_MAX_REKEY];
 };
 
 /* ListGroups (administrative): every group the VNOC knows, with its

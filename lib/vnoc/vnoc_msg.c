@@ -11,7 +11,7 @@
  *   <GetGroupVpn><site/><group/></GetGroupVpn>   <GetGroupVpnResponse><view/>
  *   <WatchUpdates><site/><since/><timeoutSeconds/></WatchUpdates>
  *   <WatchUpdatesResponse><view/>
- *   <Heartbeat><site/><rxPackets/><txPackets/><drops/></Heartbeat>
+ *   <Heartbeat><site/><rxPackets/><txPackets/><drops/><rekey/>*</Heartbeat>
  *   <HeartbeatResponse><version/>
  *
  * ListGroups and GetAccounting are in vnoc_admin.c, <view> in vnoc_view.c.
@@ -70,6 +70,8 @@ request_write(struct soap_writer *w, xmlNodePtr el, const struct vnoc_msg *msg)
 		soap_write_uint64(w, el, "rxPackets", hb->rx_packets);
 		soap_write_uint64(w, el, "txPackets", hb->tx_packets);
 		soap_write_uint64(w, el, "drops", hb->drops);
+		for (uint8_t i = 0; i < hb->n_rekey && i < VNOC_MAX_REKEY; i++)
+			soap_write_uint32(w, el, "rekey", hb->rekey_spi[i]);
 		break;
 	case VNOC_OP_LIST_GROUPS:
 		break;
@@ -126,6 +128,19 @@ request_read(struct soap_reader *r, struct vnoc_msg *msg)
 		    soap_read_uint64(r, "txPackets", &hb->tx_packets) < 0 ||
 		    soap_read_uint64(r, "drops", &hb->drops) < 0)
 			return -1;
+		while (soap_reader_at(r, "rekey")) {
+			uint32_t spi;
+
+			if (hb->n_rekey == VNOC_MAX_REKEY)
+				return soap_reader_fail(r, "more than %d <rekey> in a Heartbeat",
+							VNOC_MAX_REKEY);
+			if (soap_read_uint32(r, "rekey", &spi) < 0)
+				return -1;
+			if (spi < 256)
+				return soap_reader_fail(r, "<rekey> %u is a reserved SPI (0..255)",
+							spi);
+			hb->rekey_spi[hb->n_rekey++] = spi;
+		}
 		break;
 	case VNOC_OP_LIST_GROUPS:
 		break;

@@ -12,7 +12,8 @@
  *                                                                 start WatchUpdates
  *   READY        WatchUpdates answered               READY        view newer: view_changed;
  *                                                                 re-issue the watch
- *   READY        heartbeat due                       READY        Heartbeat with counters()
+ *   READY        heartbeat due, or heartbeat_soon    READY        Heartbeat with counters()
+ *                (an SA passed its soft limit)                    (and its rekey SPIs)
  *   any          no SOAP answer (connect, TLS,       BACKOFF      drop all in flight; next
  *                timeout, HTTP status, malformed),                URL; draw a delay
  *                or a soap:Server fault
@@ -267,11 +268,21 @@ client_heartbeat_start(struct vnoc_client *c)
 	msg.u.heartbeat_req.rx_packets = n.rx_packets;
 	msg.u.heartbeat_req.tx_packets = n.tx_packets;
 	msg.u.heartbeat_req.drops = n.drops;
+	msg.u.heartbeat_req.n_rekey = n.n_rekey < VNOC_MAX_REKEY ? n.n_rekey : VNOC_MAX_REKEY;
+	memcpy(msg.u.heartbeat_req.rekey_spi, n.rekey_spi,
+	       msg.u.heartbeat_req.n_rekey * sizeof(n.rekey_spi[0]));
 	if (vnoc_client_request_start(c, &msg, c->cfg.request_timeout_ms) == NULL) {
 		vnoc_client_fail(c, true, "Heartbeat could not be sent");
 		return;
 	}
 	c->heartbeating = true;
+	c->counters[VNOC_CLIENT_CTR_rekey_requests] += msg.u.heartbeat_req.n_rekey;
+}
+
+void
+vnoc_client_heartbeat_soon(struct vnoc_client *c)
+{
+	c->heartbeat_soon = true;
 }
 
 /* A view from RegisterSite (authoritative: adopted whenever its version is
@@ -458,8 +469,9 @@ vnoc_client_poll(struct vnoc_client *c, uint64_t now_ms)
 		if (!c->watching && now_ms >= c->watch_not_before_ms)
 			client_watch_start(c);
 		if (c->state == VNOC_CLIENT_READY && !c->heartbeating &&
-		    now_ms >= c->next_heartbeat_ms) {
+		    (now_ms >= c->next_heartbeat_ms || c->heartbeat_soon)) {
 			c->next_heartbeat_ms = now_ms + (uint64_t)c->heartbeat_s * 1000;
+			c->heartbeat_soon = false;
 			client_heartbeat_start(c);
 		}
 		if (c->state == VNOC_CLIENT_READY &&

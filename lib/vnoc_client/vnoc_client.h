@@ -83,11 +83,14 @@ struct vnoc_client_config {
  * hold, 30 s adopt hold, 4096 groups, 8 membership requests in flight, 64 MiB answers. */
 void vnoc_client_config_defaults(struct vnoc_client_config *cfg);
 
-/* What the site's data path counted, for Heartbeat (VNOC accounting). */
+/* What the site's data path counted, for Heartbeat (VNOC accounting), and
+ * the outbound SAs it asks the VNOC to replace now (soft limit passed). */
 struct vnoc_client_site_counters {
 	uint64_t rx_packets;
 	uint64_t tx_packets;
 	uint64_t drops;
+	uint8_t n_rekey;                /* at most VNOC_MAX_REKEY */
+	uint32_t rekey_spi[VNOC_MAX_REKEY];
 };
 
 struct vnoc_client_ops {
@@ -128,6 +131,7 @@ const char *vnoc_client_state_name(enum vnoc_client_state s);
 	X(views_applied)        /* view_changed() calls */               \
 	X(watch_answers)        /* WatchUpdates answered */              \
 	X(heartbeats)           /* Heartbeat accepted */                 \
+	X(rekey_requests)       /* <rekey> SPIs in Heartbeats sent */     \
 	X(group_limit_hit)      /* set_roles refused: max_groups */       \
 	X(inflight_limit_waits) /* a due JoinVpn/LeaveVpn waited for      \
 				 * max_membership_inflight (per pass) */
@@ -191,6 +195,11 @@ void vnoc_client_free(struct vnoc_client *c);
  * network; the CPU it may spend is decoding an answer (a large view) and
  * the ops themselves. */
 void vnoc_client_poll(struct vnoc_client *c, uint64_t now_ms);
+
+/* Send a Heartbeat at the next poll when registered (after the one in
+ * flight, if any), not only at the next period: an SA passed its soft
+ * limit and counters() has its SPI to ask a rekey for. */
+void vnoc_client_heartbeat_soon(struct vnoc_client *c);
 
 /* The group manager's desired roles for group (VNOC_ROLE_* bits; 0 = none).
  * Roles gained become JoinVpn (one role per request, receiver first), roles

@@ -95,6 +95,7 @@ struct vnoc_client {
 	bool registering;               /* RegisterSite in flight */
 	bool watching;                  /* WatchUpdates in flight */
 	bool heartbeating;              /* Heartbeat in flight */
+	bool heartbeat_soon;            /* vnoc_client_heartbeat_soon */
 	uint32_t n_membership_in_flight;
 
 	struct vnoc_client_backoff backoff;

@@ -1218,12 +1218,41 @@ test_refuses_bounds_of_zero_or_too_large(void **state)
 	expect_line_refusal("vnoc-max-inflight 2 3", "one value");
 }
 
+/* The soft limit of the VNOC's outbound SAs: 0 (unset) is 3/4 of the hard
+ * limit (esp_outb_soft_packets). */
+static void
+test_sa_rekey_packets_sets_the_soft_limit(void **state)
+{
+	struct conf *conf = *state, *most = conf_new();
+
+	assert_true(conf->sa_rekey_packets == 0);
+	load_ok(conf, base "sa-rekey-packets 500\n");
+	assert_true(conf->sa_rekey_packets == 500);
+	assert_non_null(most);
+	load_ok(most, base "sa-rekey-packets 18446744073709551615\n");
+	assert_true(most->sa_rekey_packets == UINT64_MAX);
+	conf_free(most);
+}
+
+static void
+test_sa_rekey_packets_refuses_zero_and_non_numbers(void **state)
+{
+	(void)state;
+	expect_line_refusal("sa-rekey-packets 0", "sa-rekey-packets '0' is not a number from 1");
+	expect_line_refusal("sa-rekey-packets many", "is not a number");
+	expect_line_refusal("sa-rekey-packets 18446744073709551616", "is not a number");
+	expect_line_refusal("sa-rekey-packets", "needs a value");
+	expect_line_refusal("sa-rekey-packets 5 6", "one value");
+}
+
 int
 main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_new_holds_defaults),
+		T(test_sa_rekey_packets_sets_the_soft_limit),
+		T(test_sa_rekey_packets_refuses_zero_and_non_numbers),
 		T(test_example_loads_every_value),
 		T(test_optional_keywords_override_defaults),
 		T(test_outer_df_clear_and_ttl_1),

@@ -1437,6 +1437,92 @@ test_seq_continues_past_2_32_with_esn(void **state)
 	assert_int_equal(rx.replay.top, 0x100000002ULL);
 }
 
+/* --- soft limit: rekey before the hard one --- */
+
+static void
+test_soft_limit_is_three_quarters_of_the_hard_limit(void **state)
+{
+	struct esp_sa tx;
+
+	(void)state;
+	sa_setup(&tx, ESP_AES_GCM_128, false);
+	/* 3/4 of 2^32 - 1, rounded down. */
+	assert_true(esp_outb_soft_packets(&tx, 0) == 3221225471ull);
+	/* A configured value below it wins, one above changes nothing. */
+	assert_true(esp_outb_soft_packets(&tx, 500) == 500);
+	assert_true(esp_outb_soft_packets(&tx, 4000000000ull) == 3221225471ull);
+	tx.lifetime_packets = 1000;
+	assert_true(esp_outb_soft_packets(&tx, 0) == 750);
+	assert_true(esp_outb_soft_packets(&tx, 900) == 750);
+	sa_setup(&tx, ESP_AES_GCM_128, true);
+	/* With ESN: 3/4 of 2^64 - 1, never reached in practice. */
+	assert_true(esp_outb_soft_packets(&tx, 0) == 13835058055282163711ull);
+}
+
+static void
+test_sa_passing_its_soft_limit_is_due_for_rekey_and_still_sends(void **state)
+{
+	static const uint32_t len[4] = { 100, 100, 100, 100 };
+	struct esp_sa tx;
+	uint32_t granted;
+	uint64_t soft;
+
+	(void)state;
+	sa_setup(&tx, ESP_AES_GCM_128, false);
+	soft = esp_outb_soft_packets(&tx, 6);
+	assert_int_equal(esp_outb_seq_reserve(&tx, 4, len, &granted), 1);
+	assert_false(esp_outb_rekey_due(&tx, soft));
+	assert_int_equal(esp_outb_seq_reserve(&tx, 2, len, &granted), 5);
+	assert_true(esp_outb_rekey_due(&tx, soft));
+	/* Due is a request, not a stop: the SA sends until its hard limit. */
+	assert_int_equal(esp_outb_seq_reserve(&tx, 4, len, &granted), 7);
+	assert_int_equal(granted, 4);
+	assert_int_equal(tx.stats.expired_drops, 0);
+	/* Near 2^32 without a configured value. */
+	sa_setup(&tx, ESP_AES_GCM_128, false);
+	soft = esp_outb_soft_packets(&tx, 0);
+	tx.seq_out = soft - 1;
+	assert_false(esp_outb_rekey_due(&tx, soft));
+	tx.seq_out = soft;
+	assert_true(esp_outb_rekey_due(&tx, soft));
+}
+
+static void
+test_sa_passing_three_quarters_of_its_byte_lifetime_is_due_for_rekey(void **state)
+{
+	static const uint32_t len[2] = { 70, 10 };
+	struct esp_sa tx;
+	uint32_t granted;
+
+	(void)state;
+	sa_setup(&tx, ESP_AES_GCM_128, false);
+	tx.lifetime_bytes = 100;
+	assert_int_equal(esp_outb_seq_reserve(&tx, 1, len, &granted), 1);
+	assert_false(esp_outb_rekey_due(&tx, esp_outb_soft_packets(&tx, 0)));
+	assert_int_equal(esp_outb_seq_reserve(&tx, 1, &len[1], &granted), 2);
+	assert_true(esp_outb_rekey_due(&tx, esp_outb_soft_packets(&tx, 0)));
+}
+
+/* Time lifetime over (the management lcore's esp_outb_expire): nothing more
+ * is sent, the refused packets are the SA's expired_drops. */
+static void
+test_expired_sa_grants_no_number_and_counts_its_drops(void **state)
+{
+	static const uint32_t len[3] = { 100, 100, 100 };
+	struct esp_sa tx;
+	uint32_t granted;
+
+	(void)state;
+	sa_setup(&tx, ESP_AES_GCM_128, false);
+	assert_int_equal(esp_outb_seq_reserve(&tx, 2, len, &granted), 1);
+	assert_int_equal(granted, 2);
+	esp_outb_expire(&tx);
+	assert_int_equal(esp_outb_seq_reserve(&tx, 3, len, &granted), 0);
+	assert_int_equal(granted, 0);
+	assert_int_equal(tx.stats.expired_drops, 3);
+	assert_int_equal(esp_outb_packets(&tx), 2);
+}
+
 /* --- lifetimes --- */
 
 static void
@@ -1635,6 +1721,10 @@ main(void)
 		cmocka_unit_test(test_seq_reserve_batch_up_to_last_32bit_number),
 		cmocka_unit_test(test_seq_reserve_batch_stops_at_lifetime_bytes),
 		cmocka_unit_test(test_seq_continues_past_2_32_with_esn),
+		cmocka_unit_test(test_soft_limit_is_three_quarters_of_the_hard_limit),
+		cmocka_unit_test(test_sa_passing_its_soft_limit_is_due_for_rekey_and_still_sends),
+		cmocka_unit_test(test_sa_passing_three_quarters_of_its_byte_lifetime_is_due_for_rekey),
+		cmocka_unit_test(test_expired_sa_grants_no_number_and_counts_its_drops),
 		cmocka_unit_test(test_lifetime_packets_outbound_stops_sending),
 		cmocka_unit_test(test_lifetime_bytes_outbound_stops_sending),
 		cmocka_unit_test(test_lifetime_packets_inbound_stops_accepting),

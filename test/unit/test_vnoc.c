@@ -334,6 +334,9 @@ assert_msgs_equal(const struct vnoc_msg *a, const struct vnoc_msg *b)
 		assert_true(a->u.heartbeat_req.rx_packets == b->u.heartbeat_req.rx_packets);
 		assert_true(a->u.heartbeat_req.tx_packets == b->u.heartbeat_req.tx_packets);
 		assert_true(a->u.heartbeat_req.drops == b->u.heartbeat_req.drops);
+		assert_int_equal(a->u.heartbeat_req.n_rekey, b->u.heartbeat_req.n_rekey);
+		for (uint8_t i = 0; i < a->u.heartbeat_req.n_rekey; i++)
+			assert_int_equal(a->u.heartbeat_req.rekey_spi[i], b->u.heartbeat_req.rekey_spi[i]);
 		break;
 	case VNOC_OP_LIST_GROUPS:
 		break;
@@ -597,6 +600,107 @@ assert_edit_refused(enum vnoc_op op, bool response, const char *from, const char
 		fail_msg("doc/vnoc.xsd accepts what the decoder refuses: %s", bad);
 	free(good);
 	free(bad);
+}
+
+/* The <rekey> SPIs of a Heartbeat: optional (a site with no SA past its
+ * soft limit sends none, and older sites never do), at most VNOC_MAX_REKEY,
+ * never a reserved SPI; the schema says the same. */
+static void
+test_vnoc_heartbeat_rekey_spis_round_trip(void **state)
+{
+	struct vnoc_msg m = sample_msg(VNOC_OP_HEARTBEAT, false), out;
+	struct vnoc_fault_info fault;
+	char err[256] = "";
+	size_t len;
+	char *xml;
+
+	(void)state;
+	m.u.heartbeat_req.n_rekey = 2;
+	m.u.heartbeat_req.rekey_spi[0] = 4097;
+	m.u.heartbeat_req.rekey_spi[1] = 0xfffffffe;
+	xml = vnoc_msg_encode(&m, &len);
+	assert_non_null(xml);
+	assert_non_null(strstr(xml, "</v:drops><v:rekey>4097</v:rekey>"
+				    "<v:rekey>4294967294</v:rekey></v:Heartbeat>"));
+	assert_int_equal(schema_check(xml, len), 0);
+	if (vnoc_msg_decode(xml, len, false, &out, &fault, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_msgs_equal(&m, &out);
+	free(xml);
+}
+
+static void
+test_vnoc_heartbeat_without_rekey_asks_for_none(void **state)
+{
+	struct vnoc_msg m = sample_msg(VNOC_OP_HEARTBEAT, false), out;
+	struct vnoc_fault_info fault;
+	char err[256] = "";
+	size_t len;
+	char *none = vnoc_msg_encode(&m, &len);
+
+	(void)state;
+	assert_null(strstr(none, "rekey"));
+	if (vnoc_msg_decode(none, strlen(none), false, &out, &fault, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(out.u.heartbeat_req.n_rekey, 0);
+	assert_int_equal(schema_check(none, strlen(none)), 0);
+	free(none);
+}
+
+static void
+test_vnoc_heartbeat_with_too_many_rekey_is_refused(void **state)
+{
+	struct vnoc_msg m = sample_msg(VNOC_OP_HEARTBEAT, false), out;
+	struct vnoc_fault_info fault;
+	char err[256] = "", many[64 * (VNOC_MAX_REKEY + 1)] = "";
+	char tail[sizeof(many) + 64];
+	size_t len;
+	char *good, *at_most, *over;
+
+	(void)state;
+	/* VNOC_MAX_REKEY is accepted, one more is not. */
+	m.u.heartbeat_req.n_rekey = 0;
+	good = vnoc_msg_encode(&m, &len);
+	for (int i = 0; i < VNOC_MAX_REKEY; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+			 "<v:rekey>%d</v:rekey>", 256 + i);
+	snprintf(tail, sizeof(tail), "</v:drops>%s", many);
+	at_most = edit(good, "</v:drops>", tail);
+	snprintf(tail, sizeof(tail), "</v:drops>%s<v:rekey>999</v:rekey>", many);
+	over = edit(good, "</v:drops>", tail);
+	if (vnoc_msg_decode(at_most, strlen(at_most), false, &out, &fault, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(out.u.heartbeat_req.n_rekey, VNOC_MAX_REKEY);
+	assert_int_equal(out.u.heartbeat_req.rekey_spi[VNOC_MAX_REKEY - 1], 256 + VNOC_MAX_REKEY - 1);
+	assert_int_equal(schema_check(at_most, strlen(at_most)), 0);
+	assert_int_equal(vnoc_msg_decode(over, strlen(over), false, &out, &fault, err,
+					 sizeof(err)), -1);
+	if (strstr(err, "more than 16 <rekey> in a Heartbeat") == NULL)
+		fail_msg("refused with '%s'", err);
+	assert_int_not_equal(schema_check(over, strlen(over)), 0);
+	/* The encoder never writes more than the decoder takes. */
+	free(good);
+	for (int i = 0; i < VNOC_MAX_REKEY; i++)
+		m.u.heartbeat_req.rekey_spi[i] = 256 + (uint32_t)i;
+	m.u.heartbeat_req.n_rekey = VNOC_MAX_REKEY + 3;
+	good = vnoc_msg_encode(&m, &len);
+	if (vnoc_msg_decode(good, len, false, &out, &fault, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(out.u.heartbeat_req.n_rekey, VNOC_MAX_REKEY);
+	free(good);
+	free(at_most);
+	free(over);
+}
+
+static void
+test_vnoc_heartbeat_rekey_of_a_reserved_spi_is_refused(void **state)
+{
+	(void)state;
+	assert_edit_refused(VNOC_OP_HEARTBEAT, false, "</v:drops>",
+			    "</v:drops><v:rekey>255</v:rekey>", "<rekey> 255 is a reserved SPI",
+			    SCHEMA_REFUSES);
+	assert_edit_refused(VNOC_OP_HEARTBEAT, false, "</v:drops>",
+			    "</v:drops><v:rekey>4294967296</v:rekey>", "rekey", SCHEMA_REFUSES);
 }
 
 /* freshStart came after the first sites were written: one that does not
@@ -1223,6 +1327,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_vnoc_get_group_vpn_round_trips),
 		cmocka_unit_test(test_vnoc_watch_updates_round_trips),
 		cmocka_unit_test(test_vnoc_heartbeat_round_trips),
+		cmocka_unit_test(test_vnoc_heartbeat_rekey_spis_round_trip),
+		cmocka_unit_test(test_vnoc_heartbeat_without_rekey_asks_for_none),
+		cmocka_unit_test(test_vnoc_heartbeat_with_too_many_rekey_is_refused),
+		cmocka_unit_test(test_vnoc_heartbeat_rekey_of_a_reserved_spi_is_refused),
 		cmocka_unit_test(test_vnoc_list_groups_round_trips),
 		cmocka_unit_test(test_vnoc_get_accounting_round_trips),
 		cmocka_unit_test(test_vnoc_encode_writes_the_documented_shape),

@@ -103,6 +103,8 @@ struct fake_request {
 	bool site_header;               /* X-Ivgmp-Site: SITE was sent */
 	bool soap_action;               /* a SOAPAction header was sent */
 	bool fresh_start;               /* RegisterSite: the client's first */
+	uint8_t n_rekey;                /* Heartbeat: its <rekey> SPIs */
+	uint32_t rekey_spi[VNOC_MAX_REKEY];
 };
 
 struct fake_vnoc {
@@ -373,6 +375,8 @@ fake_handle(struct fake_vnoc *f, struct fake_conn *k, const char *head, const ch
 		struct vnoc_msg msg = { .op = req->op, .response = true };
 
 		log->rx_packets = req->u.heartbeat_req.rx_packets;
+		log->n_rekey = req->u.heartbeat_req.n_rekey;
+		memcpy(log->rekey_spi, req->u.heartbeat_req.rekey_spi, sizeof(log->rekey_spi));
 		msg.u.heartbeat_resp.version = f->version;
 		fake_answer(k, &msg);
 		break;
@@ -608,6 +612,8 @@ struct test_ctx {
 		char text[VNOC_TEXT_MAX];
 	} denials[DENIALS_MAX];
 	unsigned n_counters;
+	uint8_t n_rekey;                /* what counters() asks to rekey */
+	uint32_t rekey_spi[VNOC_MAX_REKEY];
 };
 
 static uint64_t
@@ -651,6 +657,8 @@ on_counters(void *arg, struct vnoc_client_site_counters *out)
 	out->rx_packets = 1000 + t->n_counters;
 	out->tx_packets = 2000;
 	out->drops = 3;
+	out->n_rekey = t->n_rekey;
+	memcpy(out->rekey_spi, t->rekey_spi, sizeof(out->rekey_spi));
 }
 
 static const struct vnoc_client_ops test_ops = {
@@ -899,6 +907,32 @@ test_register_then_watch_always_outstanding(void **state)
 	assert_true(status(t).watch_outstanding);
 	assert_int_equal(status(t).state, VNOC_CLIENT_READY);
 	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_REGISTER_SITE, NULL, 0), 1);
+}
+
+/* An SA passed its soft limit: the owner asks for a Heartbeat now, not at
+ * the next period, and counters() names the SAs to rekey in it. */
+static void
+test_heartbeat_soon_sends_the_rekey_spis_at_once(void **state)
+{
+	struct test_ctx *t = *state;
+	struct fake_request log[8];
+
+	client_ready(t);
+	RUN_UNTIL(t, watching_since(t, 1));
+	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_HEARTBEAT, NULL, 0), 0);
+	t->n_rekey = 2;
+	t->rekey_spi[0] = 4097;
+	t->rekey_spi[1] = 8193;
+	vnoc_client_heartbeat_soon(t->c);
+	RUN_UNTIL(t, status(t).counters[VNOC_CLIENT_CTR_heartbeats] == 1);
+	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_HEARTBEAT, log, 8), 1);
+	assert_int_equal(log[0].n_rekey, 2);
+	assert_int_equal(log[0].rekey_spi[0], 4097);
+	assert_int_equal(log[0].rekey_spi[1], 8193);
+	assert_int_equal(status(t).counters[VNOC_CLIENT_CTR_rekey_requests], 2);
+	/* Once: the next one comes at the period. */
+	run_for(t, 50);
+	assert_int_equal(fake_count(&t->vnoc, VNOC_OP_HEARTBEAT, NULL, 0), 1);
 }
 
 static void
@@ -1428,6 +1462,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_config_rejects_what_cannot_work),
 		T(test_register_then_watch_always_outstanding),
+		T(test_heartbeat_soon_sends_the_rekey_spis_at_once),
 		T(test_join_on_role_gain_leave_on_role_loss),
 		T(test_changes_while_in_flight_coalesce),
 		T(test_membership_requests_bounded_in_flight),

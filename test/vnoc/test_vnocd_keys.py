@@ -3,6 +3,8 @@
 same SPI and key in both views, SPIs unique among a receiver's inbound SAs,
 removal when no longer needed, replacement before expiry."""
 
+import re
+import signal
 import time
 
 from vnoc_rig import Pki, Vnocd, main
@@ -283,6 +285,102 @@ def test_sa_is_replaced_before_it_expires(d):
         assert "rekey A -> B" in v.log()
 
 
+
+def rekey_counts(v):
+    """vnocd's rekey counters, from the line SIGUSR1 logs."""
+    v.proc.send_signal(signal.SIGUSR1)
+    t0 = time.time()
+    while time.time() - t0 < 5:
+        m = re.findall(r"rekey requests: received (\d+), honoured (\d+), "
+                       r"already replaced (\d+), refused (\d+)", v.log())
+        if m:
+            last = [int(x) for x in m[-1]]
+            return dict(zip(("received", "honoured", "already", "refused"), last))
+        time.sleep(0.05)
+    raise AssertionError("no rekey line in the log")
+
+
+def a_sends_to_b(v):
+    a, b = v.client("A"), v.client("B")
+    a.register("A", "10.0.0.1")
+    b.register("B", "10.0.0.2")
+    a.join("A", "239.1.1.1", "send")
+    b.join("B", "239.1.1.1", "receive")
+    holds(b, "B")
+    out = sas(view_of(a, "A"), "outbound", "B")
+    assert len(out) == 1, out
+    return a, b, out[0]
+
+
+def test_rekey_asked_by_the_sender_replaces_its_sa_once(d):
+    """A's SA to B passed its soft limit: A's Heartbeat names it; B gets a
+    new SA at once (make before break), A once B holds it. Asking again
+    (the site asks in every Heartbeat until its view changes) replaces
+    nothing more."""
+    with Vnocd(d, Pki(d), POLICY) as v:
+        a, b, old = a_sends_to_b(v)
+        a.heartbeat("A", rekey=[old["spi"]])
+        inb = sas(view_of(b, "B"), "inbound", "A")
+        assert [s["spi"] for s in inb][0] == old["spi"] and len(inb) == 2, inb
+        new = inb[1]
+        assert new["key"] != old["key"]
+        # The sender keeps the old SA until the receiver holds the new one.
+        assert sas(view_of(a, "A"), "outbound", "B")[0]["spi"] == old["spi"]
+        a.heartbeat("A", rekey=[old["spi"], old["spi"]])
+        assert len(sas(view_of(b, "B"), "inbound", "A")) == 2
+        holds(b, "B")
+        assert [s["spi"] for s in sas(view_of(a, "A"), "outbound", "B")] == [new["spi"]]
+        a.heartbeat("A", rekey=[old["spi"]])
+        assert len(sas(view_of(b, "B"), "inbound", "A")) == 2
+        assert rekey_counts(v) == {"received": 4, "honoured": 1, "already": 3, "refused": 0}
+        assert "rekey A -> B: the sender asked (soft limit)" in v.log()
+
+
+def test_rekey_of_another_sites_sa_is_refused_and_changes_nothing(d):
+    """B holds A's SA inbound (it knows the SPI), C knows it too: neither
+    can make the VNOC replace it. The Heartbeat is answered as usual (no
+    fault that would tell which SPIs exist); the refusals are counted and
+    logged."""
+    with Vnocd(d, Pki(d), POLICY) as v:
+        a, b, old = a_sends_to_b(v)
+        c = v.client("C")
+        c.register("C", "10.0.0.3")
+        c.join("C", "239.1.1.1", "receive")
+        holds(c, "C")
+        before = {s: view_of(x, s) for s, x in (("A", a), ("B", b), ("C", c))}
+        b.heartbeat("B", rekey=[old["spi"]])
+        c.heartbeat("C", rekey=[old["spi"], 4242])
+        after = {s: view_of(x, s) for s, x in (("A", a), ("B", b), ("C", c))}
+        assert after == before
+        assert v.sql("SELECT count(*) FROM sas WHERE superseded = 1") == [["0"]]
+        assert rekey_counts(v) == {"received": 3, "honoured": 0, "already": 0, "refused": 3}
+        assert "rekey: site B asked to replace 1 SA(s) that are not its outbound SAs" in v.log()
+
+
+def test_rekey_asked_for_a_group_sa_gives_the_group_a_new_key(d):
+    """The group's SA (sa-mode group) passed the sender's soft limit: B and
+    C get a new one at once, A after the install grace."""
+    with Vnocd(d, Pki(d), POLICY_GROUP) as v:
+        c = a_sends_to_b_and_c(v)
+        t0 = time.time()
+        out = []
+        while not out and time.time() - t0 < 5:
+            out = group_sas(c["A"].watch("A", view_of(c["A"], "A")["version"], 3), "outbound")
+        old = out[0]
+        c["A"].heartbeat("A", rekey=[old["spi"]])
+        for s in "BC":
+            spis = [x["spi"] for x in group_sas(view_of(c[s], s), "inbound")]
+            assert len(spis) == 2 and old["spi"] in spis, spis
+        new = [x for x in group_sas(view_of(c["B"], "B"), "inbound") if x["spi"] != old["spi"]][0]
+        t1 = time.time()
+        out = [old]
+        while out[0]["spi"] == old["spi"] and time.time() - t1 < 5:
+            out = group_sas(c["A"].watch("A", view_of(c["A"], "A")["version"], 3), "outbound")
+        assert [x["spi"] for x in out] == [new["spi"]], out
+        c["A"].heartbeat("A", rekey=[old["spi"]])
+        assert rekey_counts(v) == {"received": 2, "honoured": 1, "already": 1, "refused": 0}
+
+
 if __name__ == "__main__":
     main([test_sender_and_receiver_get_the_same_sa,
           test_keys_are_fresh_per_pair,
@@ -292,4 +390,7 @@ if __name__ == "__main__":
           test_sender_gets_the_sa_once_the_receiver_holds_it,
           test_group_mode_gives_one_sa_per_sender_to_every_receiver,
           test_group_sa_changes_key_when_a_receiver_leaves,
-          test_sa_is_replaced_before_it_expires])
+          test_sa_is_replaced_before_it_expires,
+          test_rekey_asked_by_the_sender_replaces_its_sa_once,
+          test_rekey_of_another_sites_sa_is_refused_and_changes_nothing,
+          test_rekey_asked_for_a_group_sa_gives_the_group_a_new_key])

@@ -418,8 +418,13 @@ class Client:
                       timeoutSeconds=timeout_s)
         return parse_view(r.find(Q + "view"))
 
-    def heartbeat(self, site, rx=0, tx=0, drops=0):
-        r = self.call("Heartbeat", site=site, rxPackets=rx, txPackets=tx, drops=drops)
+    def heartbeat(self, site, rx=0, tx=0, drops=0, rekey=()):
+        """rekey: SPIs of outbound SAs to replace now (<rekey>, repeated)."""
+        body = element("Heartbeat", site=site, rxPackets=rx, txPackets=tx, drops=drops)
+        body = body.replace("</drops>", "</drops>" + "".join(
+            "<rekey>%d</rekey>" % spi for spi in rekey))
+        status, data = self.post(envelope(body))
+        r = self.answer("Heartbeat", status, data)
         return int(text(r, "version"))
 
     def list_groups(self):
