@@ -12,9 +12,8 @@
  * high half of the sequence number in between under ESN. SPI and IV are read
  * from the ESP header at esp: what the receiver authenticates is what came. */
 static inline void
-esp_gcm_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq, const uint8_t *esp,
-		 const uint8_t *src, uint8_t *dst, uint32_t len, uint8_t *icv,
-		 IMB_CIPHER_DIRECTION direction, struct esp_job_scratch *scratch)
+esp_gcm_nonce_aad(const struct esp_sa *sa, uint64_t seq, const uint8_t *esp,
+		  struct esp_job_scratch *scratch)
 {
 	uint32_t seq_lo_be = __builtin_bswap32((uint32_t)seq);
 	uint32_t seq_hi_be = __builtin_bswap32((uint32_t)(seq >> 32));
@@ -29,7 +28,14 @@ esp_gcm_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq, const uint
 		memcpy(scratch->aad + 4, &seq_lo_be, 4);
 	}
 	scratch->seq = seq;
+}
 
+/* The job's fields for len bytes from src to dst; nonce and AAD from scratch. */
+static inline void
+esp_gcm_job_set(IMB_JOB *job, const struct esp_sa *sa, const uint8_t *src, uint8_t *dst,
+		uint32_t len, uint8_t *icv, IMB_CIPHER_DIRECTION direction,
+		const struct esp_job_scratch *scratch)
+{
 	job->cipher_mode = IMB_CIPHER_GCM;
 	job->hash_alg = IMB_AUTH_AES_GMAC;
 	job->cipher_direction = direction;
@@ -51,6 +57,15 @@ esp_gcm_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq, const uint
 	job->u.GCM.aad_len_in_bytes = sa->esn ? 12 : 8;
 	job->auth_tag_output = icv;
 	job->auth_tag_output_len_in_bytes = ESP_ICV_LEN;
+}
+
+static inline void
+esp_gcm_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq, const uint8_t *esp,
+		 const uint8_t *src, uint8_t *dst, uint32_t len, uint8_t *icv,
+		 IMB_CIPHER_DIRECTION direction, struct esp_job_scratch *scratch)
+{
+	esp_gcm_nonce_aad(sa, seq, esp, scratch);
+	esp_gcm_job_set(job, sa, src, dst, len, icv, direction, scratch);
 }
 
 #endif

@@ -33,20 +33,3 @@ esp_encrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *inner, uint32_t inner_len,
 		return 0;
 	return ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN;
 }
-
-enum esp_inb_verdict
-esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp, uint32_t esp_len,
-	    uint32_t *inner_len)
-{
-	struct esp_job_scratch scratch;
-	enum esp_inb_verdict v;
-	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
-
-	v = esp_inb_job_fill(job, sa, esp, esp_len, &scratch);
-	if (v != ESP_INB_OK)
-		return v;
-	job = run_one(mgr);
-	if (job == NULL || job->status != IMB_STATUS_COMPLETED)
-		return ESP_INB_ICV_FAIL;
-	return esp_inb_finish(sa, esp, esp_len, &scratch, inner_len);
-}

@@ -174,19 +174,6 @@ struct worker_host_bucket {
 	uint64_t last_tsc;
 };
 
-struct outb_packet;
-
-/* Private per-job state, indexed like the job manager's own job array. */
-struct worker_job {
-	struct esp_job_scratch esp;
-	struct esp_sa *sa;
-	uint16_t esp_off;
-	uint16_t esp_len;
-	/* Outbound: the packet a group-SA job encrypted once, whose copies are
-	 * made when the job completes; NULL for a pairwise job (one copy). */
-	const struct outb_packet *group_packet;
-};
-
 struct worker {
 	struct worker_config cfg;
 	IMB_MGR *mb;
@@ -204,7 +191,6 @@ struct worker {
 	struct worker_source_seen source_seen[WORKER_SOURCE_CACHE];
 	struct worker_host_bucket igmp_host[WORKER_HOST_BUCKETS];
 	struct worker_host_bucket source_host[WORKER_HOST_BUCKETS];
-	struct worker_job jobs[IMB_MAX_JOBS];
 } __rte_cache_aligned;
 
 /* Allocate a worker on socket (its own ipsec-mb manager). NULL on failure. */

@@ -2,7 +2,9 @@
 /*
  * WAN -> LAN: an ESP packet from a remote site is decrypted in place, its
  * ICV and sequence number checked, and the inner multicast packet goes out
- * on the LAN as a multicast router would forward it.
+ * on the LAN as a multicast router would forward it. One packet at a time
+ * from RX to the TX array: AES-GCM has no multi-buffer lanes to fill, so
+ * nothing is gained by holding packets back in jobs (esp_decrypt).
  */
 #include <string.h>
 
@@ -133,46 +135,12 @@ inb_deliver_prepare(struct worker *w, const struct fwd_state *state,
 	return true;
 }
 
-struct inb_tx {
-	struct rte_mbuf *pkts[WORKER_BURST];
-	uint16_t n;
-};
-
-static void
-inb_job_done(struct worker *w, const struct fwd_state *state, IMB_JOB *job,
-	     struct inb_tx *tx)
-{
-	struct rte_mbuf *m = job->user_data;
-	struct worker_job *wj = worker_job_of(w, job);
-	uint8_t *esp = rte_pktmbuf_mtod_offset(m, uint8_t *, wj->esp_off);
-	enum esp_inb_verdict verdict;
-	uint32_t inner_len;
-
-	if (unlikely(job->status != IMB_STATUS_COMPLETED)) {
-		worker_count(w, WORKER_CTR_crypto_errors);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	verdict = esp_inb_finish(wj->sa, esp, wj->esp_len, &wj->esp, &inner_len);
-	if (unlikely(verdict != ESP_INB_OK)) {
-		worker_count(w, esp_in_drop[verdict]);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	worker_count(w, WORKER_CTR_esp_in_packets);
-	if (!inb_deliver_prepare(w, state, m, esp + ESP_HDR_LEN + ESP_IV_LEN, inner_len)) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	tx->pkts[tx->n++] = m;
-}
-
 void
 worker_wan_burst(struct worker *w, const struct fwd_state *state,
 		 struct rte_mbuf **pkts, uint16_t n)
 {
-	struct inb_tx tx = { .n = 0 };
-	IMB_JOB *job;
+	struct rte_mbuf *tx[WORKER_BURST];
+	uint16_t n_tx = 0;
 
 	w->counters.c[WORKER_CTR_wan_rx_packets] += n;
 	for (uint16_t i = 0; i < n; i++)
@@ -181,8 +149,8 @@ worker_wan_burst(struct worker *w, const struct fwd_state *state,
 		struct rte_mbuf *m = pkts[i];
 		const struct fwd_spi_slot *slot;
 		enum esp_inb_verdict verdict;
-		struct worker_job *wj;
 		uint16_t esp_off, esp_len;
+		uint32_t inner_len;
 		uint8_t *esp;
 
 		if (!inb_esp_locate(w, state, m, &esp_off, &esp_len)) {
@@ -202,23 +170,19 @@ worker_wan_burst(struct worker *w, const struct fwd_state *state,
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		job = IMB_GET_NEXT_JOB(w->mb);
-		wj = worker_job_of(w, job);
-		verdict = esp_inb_job_fill(job, slot->sa, esp, esp_len, &wj->esp);
-		if (verdict != ESP_INB_OK) {
+		verdict = esp_decrypt(w->mb, slot->sa, esp, esp_len, &inner_len);
+		if (unlikely(verdict != ESP_INB_OK)) {
 			worker_count(w, esp_in_drop[verdict]);
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		wj->sa = slot->sa;
-		wj->esp_off = esp_off;
-		wj->esp_len = esp_len;
-		job->user_data = m;
-		for (job = IMB_SUBMIT_JOB(w->mb); job; job = IMB_GET_COMPLETED_JOB(w->mb))
-			inb_job_done(w, state, job, &tx);
+		worker_count(w, WORKER_CTR_esp_in_packets);
+		if (!inb_deliver_prepare(w, state, m, esp + ESP_HDR_LEN + ESP_IV_LEN, inner_len)) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		tx[n_tx++] = m;
 	}
-	while ((job = IMB_FLUSH_JOB(w->mb)) != NULL)
-		inb_job_done(w, state, job, &tx);
-	worker_tx(w, w->cfg.lan_port, w->cfg.lan_queue, tx.pkts, tx.n,
+	worker_tx(w, w->cfg.lan_port, w->cfg.lan_queue, tx, n_tx,
 		  WORKER_CTR_lan_tx_packets, WORKER_CTR_lan_drop_tx_full);
 }

@@ -359,59 +359,23 @@ outb_group_replicate(struct worker *w, const struct fwd_state *state,
 		rte_pktmbuf_free(body);
 }
 
-static void
-outb_job_done(struct worker *w, const struct fwd_state *state, IMB_JOB *job,
-	      struct outb_tx *tx)
-{
-	struct rte_mbuf *m = job->user_data;
-	const struct outb_packet *group_packet = worker_job_of(w, job)->group_packet;
-
-	if (unlikely(job->status != IMB_STATUS_COMPLETED)) {
-		worker_count(w, WORKER_CTR_crypto_errors);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	if (group_packet != NULL) {
-		worker_count(w, WORKER_CTR_esp_out_group_encryptions);
-		outb_group_replicate(w, state, group_packet, m, tx);
-		return;
-	}
-	outb_tx_add(w, tx, m);
-}
-
-/* Submit job and collect whatever the library completed. */
+/* Encrypt one copy of p for site with sequence number seq and queue it. */
 static inline void
-outb_job_submit(struct worker *w, const struct fwd_state *state, struct outb_tx *tx)
-{
-	IMB_JOB *job;
-
-	for (job = IMB_SUBMIT_JOB(w->mb); job; job = IMB_GET_COMPLETED_JOB(w->mb))
-		outb_job_done(w, state, job, tx);
-}
-
-/* Encrypt one copy of p for site with sequence number seq, submit it, and
- * collect whatever the library completed. */
-static inline void
-outb_copy_submit(struct worker *w, const struct fwd_state *state,
-		 const struct fwd_site *site, const struct outb_packet *p,
-		 struct rte_mbuf *copy, uint64_t seq, struct outb_tx *tx)
+outb_copy_encrypt(struct worker *w, const struct fwd_state *state,
+		  const struct fwd_site *site, const struct outb_packet *p,
+		  struct rte_mbuf *copy, uint64_t seq, struct outb_tx *tx)
 {
 	uint8_t *esp = outb_headers_write(w, state, site, p, copy);
-	IMB_JOB *job = IMB_GET_NEXT_JOB(w->mb);
-	struct worker_job *wj = worker_job_of(w, job);
 
-	esp_outb_job_fill(job, site->sa_out, seq, p->inner, p->payload_len, esp, &wj->esp);
-	wj->group_packet = NULL;
-	job->user_data = copy;
-	outb_job_submit(w, state, tx);
+	esp_outb_encrypt(w->mb, site->sa_out, seq, p->inner, p->payload_len, esp);
+	outb_tx_add(w, tx, copy);
 }
 
 /*
  * Group mode (design.md 4): the run's group has one SA for all its sites.
  * Each packet is encrypted once, into a body mbuf that holds the ESP packet
- * (header, IV, ciphertext, ICV); when its job completes,
- * outb_group_replicate sends it to every site behind each site's own outer
- * headers. The run's numbers are reserved with one atomic add, as in the
+ * (header, IV, ciphertext, ICV), which outb_group_replicate then sends to
+ * every site behind each site's own outer headers. The run's numbers are reserved with one atomic add, as in the
  * pairwise loop, and the SA counts each packet once, however many sites.
  */
 static void
@@ -456,26 +420,21 @@ outb_group_encrypt(struct worker *w, const struct fwd_state *state,
 		const struct outb_packet *p = fit[k];
 		uint8_t *esp = (uint8_t *)rte_pktmbuf_append(
 			bodies[k], ESP_HDR_LEN + ESP_IV_LEN + p->payload_len + ESP_ICV_LEN);
-		IMB_JOB *job = IMB_GET_NEXT_JOB(w->mb);
-		struct worker_job *wj = worker_job_of(w, job);
 
-		esp_outb_job_fill(job, sa, seq + k, p->inner, p->payload_len, esp,
-				  &wj->esp);
-		wj->group_packet = p;
-		job->user_data = bodies[k];
-		outb_job_submit(w, state, tx);
+		esp_outb_encrypt(w->mb, sa, seq + k, p->inner, p->payload_len, esp);
+		worker_count(w, WORKER_CTR_esp_out_group_encryptions);
+		outb_group_replicate(w, state, p, bodies[k], tx);
 	}
 }
 
 /*
- * Pairwise SAs: one job per (packet, site). Consecutive packets of one group make a run
+ * Pairwise SAs: one encryption per (packet, site). Consecutive packets of one group make a run
  * (a burst is mostly one flow or a few); for each site of the group, the
  * run's sequence numbers are reserved with one atomic add on the SA
  * (esp_outb_seq_reserve): other workers sending on the same SA get other
  * numbers, and the run's copies go out numbered in order. Runs are taken in
  * the order of the burst and copies of a run site by site, so each site
- * gets its packets in LAN order. Jobs are submitted as they are filled so
- * the library keeps its lanes full; the burst ends with a flush.
+ * gets its packets in LAN order.
  */
 static void
 outb_encrypt(struct worker *w, const struct fwd_state *state,
@@ -484,7 +443,6 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 	struct rte_mbuf *copies[WORKER_BURST];
 	const struct outb_packet *fit[WORKER_BURST];
 	uint32_t inner_len[WORKER_BURST];
-	IMB_JOB *job;
 
 	for (uint16_t i = 0; i < n; i++)
 		esp_outb_trailer_write(pkts[i].inner, pkts[i].inner_len);
@@ -495,8 +453,8 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 
 		for (last = first + 1; last < n && pkts[last].group == group; last++)
 			;
-		/* A group SA changes the unit of work (one job per packet, then
-		 * one header per site), so it has a function of its own. */
+		/* A group SA changes the unit of work (one encryption per
+		 * packet, then one header per site), so it has a function of its own. */
 		if (group->group_sa != 0) {
 			outb_group_encrypt(w, state, pkts + first, (uint16_t)(last - first), tx);
 			continue;
@@ -533,11 +491,9 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 				n_fit = granted;
 			}
 			for (uint32_t k = 0; k < n_fit; k++)
-				outb_copy_submit(w, state, site, fit[k], copies[k], seq + k, tx);
+				outb_copy_encrypt(w, state, site, fit[k], copies[k], seq + k, tx);
 		}
 	}
-	while ((job = IMB_FLUSH_JOB(w->mb)) != NULL)
-		outb_job_done(w, state, job, tx);
 }
 
 void
@@ -566,7 +522,7 @@ worker_lan_burst(struct worker *w, const struct fwd_state *state,
 	}
 	if (n_send)
 		outb_encrypt(w, state, send, n_send, &tx);
-	/* Originals go only after the flush: every copy's job read from them. */
+	/* Originals go last: every copy was encrypted from them. */
 	for (uint16_t i = 0; i < n_send; i++)
 		done[n_done++] = send[i].m;
 	rte_pktmbuf_free_bulk(done, n_done);

@@ -17,14 +17,6 @@ worker_count(struct worker *w, enum worker_counter id)
 	w->counters.c[id]++;
 }
 
-/* The private state of the job the ipsec-mb manager handed us: jobs are
- * slots in the manager's ring, so a slot's index names our state too. */
-static inline struct worker_job *
-worker_job_of(struct worker *w, const IMB_JOB *job)
-{
-	return &w->jobs[job - w->mb->jobs];
-}
-
 /* Parse-verdict counters, one table per direction. */
 static inline enum worker_counter
 worker_parse_drop_counter(enum pkt_verdict v, bool lan)
