@@ -58,7 +58,6 @@
 	X(esp_out_group_encryptions)                                         \
 	X(esp_out_drop_sa_expired)                                           \
 	X(drop_no_mbuf)                                                      \
-	X(crypto_errors)                                                     \
 	X(wan_tx_packets)                                                    \
 	X(wan_drop_tx_full)                                                  \
 	X(wan_rx_packets)                                                    \

@@ -25,7 +25,6 @@ worker_counter_is_drop(enum worker_counter id)
 	case WORKER_CTR_lan_igmp_rate_limited:
 	case WORKER_CTR_lan_igmp_host_rate_limited:
 	case WORKER_CTR_lan_igmp_ring_full:
-	case WORKER_CTR_crypto_errors:
 		return true;
 	default:
 		return strstr(worker_counter_name(id), "drop") != NULL;
