@@ -4,6 +4,9 @@
 #   test/quickstart.sh demo   install what is missing, build, run the three-site demo
 #                             (network namespaces: root)
 #   test/quickstart.sh test   install what is missing, build, run every test suite
+#   test/quickstart.sh hostile  fuzz every parser for a minute each (clang,
+#                             libFuzzer) and run the unit, pcap and e2e suites
+#                             under AddressSanitizer and UBSan (doc/security.rst)
 # BUILD_DIR (default build) and MESON_ARGS (e.g. -Dwerror=true) may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +21,12 @@ PACKAGES=(
 	tshark tcpdump python3-scapy iproute2 ethtool
 )
 
+# What the hostile-input runs add: libFuzzer comes with clang.
+HOSTILE_PACKAGES=(clang)
+
 install_missing() {
 	local missing=()
-	for p in "${PACKAGES[@]}"; do
+	for p in "${PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
@@ -69,8 +75,17 @@ print("tests: %d passed, %d failed, %d skipped" % (passed, len(results) - passed
 PY
 	exit $status
 	;;
+hostile)
+	install_missing "${HOSTILE_PACKAGES[@]}"
+	# Each script builds its own tree (build-fuzz: clang; build-asan: gcc)
+	# and fails on any crash, leak or sanitizer report.
+	status=0
+	test/fuzz/run.sh "${FUZZ_SECONDS:-60}" || status=$?
+	test/sanitize.sh || status=$?
+	exit $status
+	;;
 *)
-	echo "usage: $0 demo|test" >&2
+	echo "usage: $0 demo|test|hostile" >&2
 	exit 2
 	;;
 esac

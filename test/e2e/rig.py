@@ -222,6 +222,7 @@ class Rig:
         self.workdir = tempfile.mkdtemp(prefix="ivgmp-%s-%s-" % (self.run, name))
         self.closed = False
         self._old_handlers = {}
+        self.sanitizer_findings: List[str] = []
 
     def __enter__(self) -> "Rig":
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -335,7 +336,10 @@ class Rig:
             sh(["ip", "-force", "-batch", "-"], check=False, input=batch)
         for d in self.daemons:
             shutil.rmtree(d.runtime_dir, ignore_errors=True)
-        if not keep_workdir:
+        # Every process's output is in the work dir by now (exit reports
+        # included): a sanitizer report there fails the test (main()).
+        self.sanitizer_findings = sanitizer_findings(self.workdir)
+        if not keep_workdir and not self.sanitizer_findings:
             shutil.rmtree(self.workdir, ignore_errors=True)
         for sig, old in self._old_handlers.items():
             signal.signal(sig, old)
@@ -1030,6 +1034,24 @@ def telemetry_py(tool: str, prefix: str, commands: List[str]):
     return p.returncode, replies, p.stdout
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print (test/sanitize.sh).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def sanitizer_findings(workdir: str) -> List[str]:
+    """"FILE: LINE" for each sanitizer report in the text files of workdir
+    (daemon logs, stderr files; captures and databases skipped)."""
+    found = []
+    for name in sorted(os.listdir(workdir)):
+        path = os.path.join(workdir, name)
+        if not os.path.isfile(path) or name.endswith((".pcap", ".db", ".pem", ".key")):
+            continue
+        with open(path, errors="replace") as f:
+            found += ["%s: %s" % (name, l.strip()) for l in f
+                      if any(m in l for m in SANITIZER_MARKERS)]
+    return found
+
+
 def terminate(proc: subprocess.Popen, timeout: float) -> Optional[int]:
     """SIGTERM, as an operator would, SIGKILL if it is not gone after
     timeout; its exit status."""
@@ -1082,6 +1104,9 @@ def main(test: Callable[[Rig, Checker, Args], None], name: str) -> None:
     except Interrupted:
         failed_hard = True
         rig.close(keep_workdir=True)
+    if rig.sanitizer_findings:
+        chk.check(False, "no sanitizer report from any process",
+                  "\n".join(rig.sanitizer_findings[:20]))
     left = rig.leftovers()
     chk.check(not left, "rig torn down (namespaces, runtime dirs, processes)", ", ".join(left))
     print("   took %.1f s" % (time.monotonic() - start))

@@ -122,4 +122,6 @@ class LiveIvgmpd:
                 code = self.proc.wait()
         shutil.rmtree(os.path.join(RUNTIME_DIR, self.prefix), ignore_errors=True)
         out, err = self.output()
+        if h.sanitizer_findings(err):
+            raise h.HarnessError("sanitizer report from ivgmpd (exit %s):\n%s" % (code, err))
         return code, out, err

@@ -585,6 +585,16 @@ def parse_report(stdout: str):
     return counters, sas
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print (test/sanitize.sh):
+# any of it in a child's output fails the test, whatever its exit code.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def sanitizer_findings(text: str) -> List[str]:
+    """The lines of a process's output that are sanitizer reports."""
+    return [l for l in text.splitlines() if any(m in l for m in SANITIZER_MARKERS)]
+
+
 def run_ivgmpd(binary: str, config: Config, lan_in, wan_in, workdir: str, tag: str,
                idle_exit_ms: int = 500, timeout: float = 60.0) -> Run:
     """Write the config and inputs into workdir, run ivgmpd to the end of
@@ -616,7 +626,8 @@ def run_ivgmpd(binary: str, config: Config, lan_in, wan_in, workdir: str, tag: s
     finally:
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
     seconds = time.monotonic() - start
-    if proc.returncode != 0 or "ivgmpd: ready" not in proc.stdout:
+    if proc.returncode != 0 or "ivgmpd: ready" not in proc.stdout or \
+            sanitizer_findings(proc.stderr):
         raise HarnessError("ivgmpd failed (exit %d)\n--- stdout\n%s--- stderr\n%s"
                            % (proc.returncode, proc.stdout, proc.stderr))
     counters, sas = parse_report(proc.stdout)
