@@ -103,19 +103,26 @@ limits_bucket_get(struct vnocd_limits *l, const char *site, uint64_t now_ms)
 unsigned int
 vnocd_limits_site_take(struct vnocd_limits *l, const char *site)
 {
-	uint64_t now_ms = vnocd_now_ms();
+	uint64_t now_ms;
 	struct limits_bucket *b;
 	unsigned int wait_s = 0;
 
 	if (l->rate == 0)
 		return 0;
 	pthread_mutex_lock(&l->lock);
+	/* The clock is read under the lock: read before it, a thread could
+	 * come in with a time older than the refilled_ms another thread has
+	 * just set, and the unsigned difference would wrap to a huge refill
+	 * (a whole burst given again). */
+	now_ms = vnocd_now_ms();
 	b = limits_bucket_get(l, site, now_ms);
 	if (b != NULL) {
-		b->tokens += (double)(now_ms - b->refilled_ms) * l->rate / 1000.0;
-		if (b->tokens > l->burst)
-			b->tokens = l->burst;
-		b->refilled_ms = now_ms;
+		if (now_ms > b->refilled_ms) {
+			b->tokens += (double)(now_ms - b->refilled_ms) * l->rate / 1000.0;
+			if (b->tokens > l->burst)
+				b->tokens = l->burst;
+			b->refilled_ms = now_ms;
+		}
 		if (b->tokens >= 1.0)
 			b->tokens -= 1.0;
 		else
@@ -130,12 +137,13 @@ vnocd_limits_site_take(struct vnocd_limits *l, const char *site)
 void
 vnocd_limits_hit(struct vnocd_limits *l, enum vnocd_limit kind, uint64_t n, const char *fmt, ...)
 {
-	uint64_t now_ms = vnocd_now_ms(), total = 0, since = 0;
+	uint64_t now_ms, total = 0, since = 0;
 	bool log_now = false;
 	char what[256];
 	va_list ap;
 
 	pthread_mutex_lock(&l->lock);
+	now_ms = vnocd_now_ms();        /* under the lock: see vnocd_limits_site_take */
 	l->hits[kind] += n;
 	l->unlogged[kind] += n;
 	if (!l->ever_logged[kind] || now_ms - l->logged_ms[kind] >= VNOCD_LIMIT_LOG_MS) {
