@@ -27,6 +27,7 @@ struct outb_packet {
 	uint16_t payload_len;       /* inner + padding + trailer */
 	uint8_t tos;
 	bool df;
+	bool sent_in_place;         /* m itself became the last site's copy */
 };
 
 static inline uint16_t
@@ -101,6 +102,7 @@ outb_classify(struct worker *w, const struct fwd_state *state, struct rte_mbuf *
 	}
 
 	p->m = m;
+	p->sent_in_place = false;
 	p->inner = frame + info.l2_len;
 	p->inner_len = info.ip_total_len;
 	p->payload_len = (uint16_t)esp_outb_payload_len(info.ip_total_len);
@@ -372,6 +374,45 @@ outb_copy_encrypt(struct worker *w, const struct fwd_state *state,
 }
 
 /*
+ * Can p's own mbuf become site's copy? The outer headers, ESP header and
+ * IV go in front of the inner packet (over its Ethernet header, into the
+ * headroom), the ICV after the trailer.
+ */
+static inline bool
+outb_in_place_fits(const struct fwd_site *site, const struct outb_packet *p)
+{
+	const struct rte_mbuf *m = p->m;
+	const uint8_t *buf = (const uint8_t *)m->buf_addr;
+
+	uint32_t room_before = (uint32_t)(p->inner - buf);
+	uint32_t room_from = (uint32_t)(buf + m->buf_len - p->inner);
+
+	return room_before >= (uint32_t)outb_headers_len(site) + ESP_HDR_LEN + ESP_IV_LEN &&
+	       room_from >= (uint32_t)p->payload_len + ESP_ICV_LEN;
+}
+
+/* Encrypt p in its own mbuf for site and queue it: no copy to allocate,
+ * fill and free, and the ciphertext overwrites the plaintext in cache. */
+static inline void
+outb_in_place_encrypt(struct worker *w, const struct fwd_state *state,
+		      const struct fwd_site *site, struct outb_packet *p, uint64_t seq,
+		      struct outb_tx *tx)
+{
+	struct rte_mbuf *m = p->m;
+	uint8_t *esp = p->inner - ESP_HDR_LEN - ESP_IV_LEN;
+	uint8_t *frame = esp - outb_headers_len(site);
+
+	outb_headers_fill(w, state, site, p, frame);
+	esp_outb_encrypt(w->mb, site->sa_out, seq, p->inner, p->payload_len, esp);
+	m->data_off = (uint16_t)(frame - (uint8_t *)m->buf_addr);
+	m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + outer_ip_len(p, site->udp_encap));
+	m->pkt_len = m->data_len;
+	m->ol_flags = 0;
+	p->sent_in_place = true;
+	outb_tx_add(w, tx, m);
+}
+
+/*
  * Group mode (design.md 4): the run's group has one SA for all its sites.
  * Each packet is encrypted once, into a body mbuf that holds the ESP packet
  * (header, IV, ciphertext, ICV), which outb_group_replicate then sends to
@@ -434,14 +475,16 @@ outb_group_encrypt(struct worker *w, const struct fwd_state *state,
  * (esp_outb_seq_reserve): other workers sending on the same SA get other
  * numbers, and the run's copies go out numbered in order. Runs are taken in
  * the order of the burst and copies of a run site by site, so each site
- * gets its packets in LAN order.
+ * gets its packets in LAN order. The last site's copies are the originals
+ * themselves, encrypted in place, once every other site's copy has been
+ * encrypted from them: a group of one site costs no copy at all.
  */
 static void
 outb_encrypt(struct worker *w, const struct fwd_state *state,
 	     struct outb_packet *pkts, uint16_t n, struct outb_tx *tx)
 {
 	struct rte_mbuf *copies[WORKER_BURST];
-	const struct outb_packet *fit[WORKER_BURST];
+	struct outb_packet *fit[WORKER_BURST];
 	uint32_t inner_len[WORKER_BURST];
 
 	for (uint16_t i = 0; i < n; i++)
@@ -462,6 +505,7 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 		for (uint16_t j = 0; j < n_sites; j++) {
 			const struct fwd_site *site = &state->sites[group->sites[j]];
 			uint32_t n_fit = 0, granted;
+			bool in_place = j + 1 == n_sites;
 			uint64_t seq;
 
 			/* Sites behind NAT add a UDP header: some copies may not fit. */
@@ -471,6 +515,7 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 					worker_count(w, WORKER_CTR_lan_drop_too_big);
 					continue;
 				}
+				in_place = in_place && outb_in_place_fits(site, &pkts[i]);
 				fit[n_fit] = &pkts[i];
 				inner_len[n_fit++] = pkts[i].inner_len;
 			}
@@ -478,7 +523,8 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 				continue;
 			/* The copies first: a number reserved is a number sent (or
 			 * refused and counted), so the SA's packet count holds. */
-			if (unlikely(rte_pktmbuf_alloc_bulk(w->cfg.pool, copies, n_fit) != 0)) {
+			if (!in_place &&
+			    unlikely(rte_pktmbuf_alloc_bulk(w->cfg.pool, copies, n_fit) != 0)) {
 				w->counters.c[WORKER_CTR_drop_no_mbuf] += n_fit;
 				continue;
 			}
@@ -487,11 +533,17 @@ outb_encrypt(struct worker *w, const struct fwd_state *state,
 			 * first packets that fit, the others never. */
 			if (unlikely(granted < n_fit)) {
 				w->counters.c[WORKER_CTR_esp_out_drop_sa_expired] += n_fit - granted;
-				rte_pktmbuf_free_bulk(copies + granted, n_fit - granted);
+				if (!in_place)
+					rte_pktmbuf_free_bulk(copies + granted, n_fit - granted);
 				n_fit = granted;
 			}
-			for (uint32_t k = 0; k < n_fit; k++)
-				outb_copy_encrypt(w, state, site, fit[k], copies[k], seq + k, tx);
+			for (uint32_t k = 0; k < n_fit; k++) {
+				if (in_place)
+					outb_in_place_encrypt(w, state, site, fit[k], seq + k, tx);
+				else
+					outb_copy_encrypt(w, state, site, fit[k], copies[k],
+							  seq + k, tx);
+			}
 		}
 	}
 }
@@ -522,9 +574,11 @@ worker_lan_burst(struct worker *w, const struct fwd_state *state,
 	}
 	if (n_send)
 		outb_encrypt(w, state, send, n_send, &tx);
-	/* Originals go last: every copy was encrypted from them. */
+	/* Originals go last: every copy was encrypted from them; those sent
+	 * in place are the port's now. */
 	for (uint16_t i = 0; i < n_send; i++)
-		done[n_done++] = send[i].m;
+		if (!send[i].sent_in_place)
+			done[n_done++] = send[i].m;
 	rte_pktmbuf_free_bulk(done, n_done);
 	worker_tx(w, w->cfg.wan_port, w->cfg.wan_queue, tx.pkts, tx.n,
 		  WORKER_CTR_wan_tx_packets, WORKER_CTR_wan_drop_tx_full);
