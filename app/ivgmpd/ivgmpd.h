@@ -38,6 +38,9 @@ struct ivgmpd_vnoc_sa {
 	uint64_t expires_ms;
 	bool rekey_asked;                   /* passed the soft limit; asked once */
 	bool lifetime_expired;              /* esp_outb_expire done */
+	/* Inbound, gone from the view: decrypts until then (ms; 0: in the
+	 * view). ivgmpd_vnoc_view.c says why. */
+	uint64_t linger_until_ms;
 };
 
 struct ivgmpd_vnoc_peer {
@@ -142,6 +145,8 @@ void ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms);
 /* ivgmpd_vnoc_view.c: adopt the VNOC's view and publish a snapshot. */
 int ivgmpd_vnoc_view_apply(struct ivgmpd *d, const struct vnoc_view *view);
 void ivgmpd_vnoc_view_free(struct ivgmpd *d);
+/* Drop the inbound SAs whose time after leaving the view is over. */
+int ivgmpd_vnoc_view_linger_end(struct ivgmpd *d, uint64_t now_ms);
 
 /* ivgmpd_vnoc_sa.c: the limits of the VNOC's outbound SAs, on the main
  * lcore. A new SA's clock starts at now_ms; one kept from the last view

@@ -144,13 +144,14 @@ vnoc_inbound_fill(const struct ivgmpd *d, struct fwd_inbound_spec *inbound)
 
 		if (!s->inbound)
 			continue;
+		/* The site index is informative only: an SA whose sender is no
+		 * peer any more (one lingering after its view) still decrypts. */
 		inbound[n].sa = s->sa;
-		inbound[n].site = d->conf->n_sites;   /* the site index is informative only */
+		inbound[n].site = FWD_SITE_NONE;
 		for (uint16_t p = 0; p < d->vnoc.n_peers; p++)
 			if (strcmp(d->vnoc.peers[p].name, s->peer) == 0)
 				inbound[n].site = (uint16_t)(d->conf->n_sites + p);
-		if (inbound[n].site < d->conf->n_sites + d->vnoc.n_peers)
-			n++;
+		n++;
 	}
 	return n;
 }

@@ -146,6 +146,9 @@ ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms)
 		return;
 	/* Before the poll: a Heartbeat asked for here goes out in it. */
 	ivgmpd_vnoc_sa_check(d, now_ms);
+	if (ivgmpd_vnoc_view_linger_end(d, now_ms) < 0)
+		IVGMP_LOG(ERR, vnoc, "SAs gone from the VNOC's view not dropped (out of memory); "
+			  "retrying");
 	vnoc_client_poll(d->vnoc_client, now_ms);
 	status_log(d);
 }

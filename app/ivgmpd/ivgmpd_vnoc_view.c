@@ -5,12 +5,28 @@
  * one whose SPI and key are unchanged keeps its sequence numbers and replay
  * window; one that left the view is retired and freed only after the next
  * snapshot is published (fwd_publish waits until no worker can hold it).
+ *
+ * Break before unmake: an inbound SA that leaves the view (its sender's
+ * site or this one left the group, a replaced SA expired) still decrypts
+ * for IVGMPD_SA_LINGER_MS. The VNOC changes the sender's view and this
+ * site's in one step, but each site fetches and applies its own: the
+ * sender may send on the SA for the round trip it takes to apply its view
+ * after this site applied its own (milliseconds; a packet in flight too).
+ * Keeping the SA here, rather than in vnocd's views, covers every way an
+ * SA leaves (pairwise or group, the receiver's leave, the sender's, a
+ * policy reload) with one rule and no new state in vnocd. The SA is only
+ * ever inbound, and only one that this site held already: a site that left
+ * a group keeps the group's old key a few seconds, never the key the VNOC
+ * makes for the members that stay (vnocd_group_keys.c).
  */
 #include <string.h>
 
 #include <rte_malloc.h>
 
 #include "ivgmpd.h"
+
+/* Seconds, not milliseconds: a sender's view is a VNOC round trip away. */
+#define IVGMPD_SA_LINGER_MS 5000
 
 static struct ivgmpd_vnoc_sa *
 sa_find(struct ivgmpd_vnoc_state *vs, const struct vnoc_sa *v)
@@ -83,6 +99,44 @@ group_sa_out(const struct ivgmpd_vnoc_state *vs, uint32_t group)
 	return found;
 }
 
+static bool
+state_holds_inbound_spi(const struct ivgmpd_vnoc_state *vs, uint32_t spi)
+{
+	for (uint32_t i = 0; i < vs->n_sas; i++)
+		if (vs->sas[i].inbound && vs->sas[i].sa->spi == spi)
+			return true;
+	return false;
+}
+
+/*
+ * The inbound SAs of cur that the view left out stay in next, decrypting
+ * only, until IVGMPD_SA_LINGER_MS after they left (the file's top comment
+ * says why). An SA the view has again is the view's; one whose SPI the
+ * view gives to another SA gives way.
+ */
+static void
+sas_linger(const struct ivgmpd_vnoc_state *cur, struct ivgmpd_vnoc_state *next,
+	   uint64_t now_ms)
+{
+	uint32_t n_view = next->n_sas;
+
+	for (uint32_t i = 0; i < cur->n_sas; i++) {
+		const struct ivgmpd_vnoc_sa *s = &cur->sas[i];
+		bool held = false;
+
+		if (!s->inbound || (s->linger_until_ms != 0 && now_ms >= s->linger_until_ms))
+			continue;
+		for (uint32_t j = 0; j < n_view && !held; j++)
+			held = next->sas[j].sa == s->sa;
+		if (held || state_holds_inbound_spi(next, s->sa->spi))
+			continue;
+		next->sas[next->n_sas] = *s;
+		if (s->linger_until_ms == 0)
+			next->sas[next->n_sas].linger_until_ms = now_ms + IVGMPD_SA_LINGER_MS;
+		next->n_sas++;
+	}
+}
+
 static void
 state_clear(struct ivgmpd_vnoc_state *vs)
 {
@@ -101,7 +155,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 	uint64_t now_ms = ivgmpd_now_ms();
 	uint16_t *list;
 
-	next->sas = calloc(view->n_sas ? view->n_sas : 1, sizeof(*next->sas));
+	next->sas = calloc(view->n_sas + cur->n_sas + 1, sizeof(*next->sas));
 	next->groups = calloc(view->n_groups ? view->n_groups : 1, sizeof(*next->groups));
 	next->site_lists = calloc(view->n_groups * (size_t)IVGMPD_MAX_PEERS + 1,
 				  sizeof(*next->site_lists));
@@ -122,6 +176,7 @@ state_from_view(struct ivgmpd *d, const struct vnoc_view *view,
 		ivgmpd_vnoc_sa_lifetime_start(s, old, v->lifetime_s, now_ms);
 		next->n_sas++;
 	}
+	sas_linger(cur, next, now_ms);
 	for (uint32_t g = 0; g < view->n_groups; g++) {
 		for (uint16_t m = 0; m < view->groups[g].n_members; m++) {
 			const struct vnoc_member *vm = &view->groups[g].members[m];
@@ -197,10 +252,49 @@ ivgmpd_vnoc_view_apply(struct ivgmpd *d, const struct vnoc_view *view)
 	old = d->vnoc;
 	d->vnoc = next;
 	ret = ivgmpd_state_publish(d);
-	/* Published: no worker can reach an SA that left the view any more. */
-	sas_free_unheld(&old, &d->vnoc);
+	/* Published: no worker can reach an SA that left the view any more.
+	 * Not published (out of memory): the workers' snapshot may still
+	 * name them, so they are left allocated, a leak on a path that is
+	 * already failing, rather than freed under a worker. */
+	if (ret == 0)
+		sas_free_unheld(&old, &d->vnoc);
 	state_clear(&old);
 	return ret;
+}
+
+int
+ivgmpd_vnoc_view_linger_end(struct ivgmpd *d, uint64_t now_ms)
+{
+	struct ivgmpd_vnoc_state *vs = &d->vnoc;
+	struct ivgmpd_vnoc_sa *old = vs->sas, *kept;
+	uint32_t n_old = vs->n_sas, n = 0;
+	bool due = false;
+
+	for (uint32_t i = 0; i < n_old && !due; i++)
+		due = old[i].linger_until_ms != 0 && now_ms >= old[i].linger_until_ms;
+	if (!due)
+		return 0;
+	kept = calloc(n_old, sizeof(*kept));
+	if (kept == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n_old; i++)
+		if (old[i].linger_until_ms == 0 || now_ms < old[i].linger_until_ms)
+			kept[n++] = old[i];
+	vs->sas = kept;
+	vs->n_sas = n;
+	if (ivgmpd_state_publish(d) < 0) {
+		/* The workers may still hold them: keep them, try again. */
+		vs->sas = old;
+		vs->n_sas = n_old;
+		free(kept);
+		return -1;
+	}
+	/* Published: no worker can reach the dropped SAs any more. */
+	for (uint32_t i = 0; i < n_old; i++)
+		if (!state_holds(vs, old[i].sa))
+			rte_free(old[i].sa);
+	free(old);
+	return 0;
 }
 
 void

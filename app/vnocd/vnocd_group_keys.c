@@ -16,7 +16,10 @@
  *              leaves the views a few seconds after the switch. The site
  *              that left never gets the new key, so it cannot read what is
  *              sent with it; it could read what was sent before the switch
- *              (at most the grace after its leave)
+ *              (at most the grace after its leave). Its edge device keeps
+ *              the old SA a few seconds, decrypting only, for what the
+ *              sender sent before it applied its view without the site
+ *              (app/ivgmpd/ivgmpd_vnoc_view.c)
  *   the last receiver leaves, or the sender stops sending
  *              the SA is deleted
  *   0.8 L      replaced (0.9 L: the sender's), L: the old one expires

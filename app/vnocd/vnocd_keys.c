@@ -24,6 +24,12 @@
  *
  * A site that starts afresh is the exception: its new SAs are the
  * sender's at once (vnocd_keys_renew_outbound).
+ *
+ * The pair needs the SA no more (LeaveVpn, a policy reload, liveness): the
+ * SA is deleted and leaves both views in one step. Break before unmake is
+ * the receiver's edge device's: it keeps an inbound SA that left its view
+ * a few seconds, decrypting only (app/ivgmpd/ivgmpd_vnoc_view.c), so that
+ * what the sender sent before it applied its own view still decrypts.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -335,7 +335,8 @@ store_fail:
 }
 
 /* Takes roles `remove` of site in group away; the SAs no pair needs any
- * more are deleted at once (doc/vnocd.rst). */
+ * more are deleted at once (doc/vnocd.rst): the receiver's edge device keeps
+ * its inbound copy a few seconds, so the sender stops before it forgets. */
 static int
 ops_leave_roles(struct ops_ctx *c, const char *site, uint32_t group, uint8_t remove,
 		const char *reason, uint8_t *left)

@@ -101,9 +101,13 @@ struct fwd_group_spec {
 	struct esp_sa *sa_out;           /* group SA, or NULL for pairwise */
 };
 
+/* An inbound SA's site when no site of the snapshot is its sender's any
+ * more (an SA kept to decrypt what is still in flight). */
+#define FWD_SITE_NONE UINT16_MAX
+
 struct fwd_inbound_spec {
 	struct esp_sa *sa;
-	uint16_t site;
+	uint16_t site;              /* or FWD_SITE_NONE */
 };
 
 struct fwd_spec {

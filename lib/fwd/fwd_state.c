@@ -68,7 +68,7 @@ spis_fill(struct fwd_state *state, const struct fwd_spec *spec)
 		uint32_t slot = fwd_hash32(in->sa->spi);
 		struct fwd_spi_slot *s;
 
-		if (in->sa->spi == 0 || in->site >= spec->n_sites)
+		if (in->sa->spi == 0 || (in->site >= spec->n_sites && in->site != FWD_SITE_NONE))
 			return -1;
 		for (;; slot++) {
 			s = &state->spis[slot & state->spi_mask];

@@ -401,6 +401,24 @@ test_fwd_state_create_refuses_site_index_out_of_range(void **state)
 }
 
 static void
+test_fwd_inbound_sa_of_no_site_is_found_by_spi(void **state)
+{
+	struct fwd_inbound_spec in = { .sa = &sa_in[0], .site = FWD_SITE_NONE };
+	struct fwd_spec spec = base_spec(NULL, 0, &in, 1);
+	const struct fwd_spi_slot *slot;
+	struct fwd_state *s;
+
+	(void)state;
+	spec.n_sites = 0;       /* its sender is no site of the snapshot any more */
+	s = fwd_state_create(&spec);
+	assert_non_null(s);
+	slot = fwd_spi_lookup(s, sa_in[0].spi);
+	assert_non_null(slot);
+	assert_ptr_equal(slot->sa, &sa_in[0]);
+	fwd_state_free(s);
+}
+
+static void
 test_fwd_state_create_refuses_group_to_site_without_sa_out(void **state)
 {
 	static const uint16_t to_b_c[] = { 0, 1 }, to_b[] = { 0 };
@@ -670,6 +688,7 @@ main(void)
 		T(test_fwd_state_create_refuses_duplicate_group),
 		T(test_fwd_state_create_refuses_duplicate_spi),
 		T(test_fwd_state_create_refuses_site_index_out_of_range),
+		T(test_fwd_inbound_sa_of_no_site_is_found_by_spi),
 		T(test_fwd_state_create_refuses_group_to_site_without_sa_out),
 		T(test_fwd_state_create_refuses_more_than_16_boundaries),
 		T(test_fwd_group_wants_nothing_when_filter_none),
