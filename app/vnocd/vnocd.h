@@ -297,6 +297,9 @@ void vnocd_deadline_add(struct vnocd_deadlines *s, struct vnocd_deadline *e, int
 void vnocd_deadline_set(struct vnocd_deadlines *s, struct vnocd_deadline *e,
 			uint64_t deadline_ms);
 void vnocd_deadline_remove(struct vnocd_deadlines *s, struct vnocd_deadline *e);
+/* The connection's own thread found it past its deadline before the sweep
+ * did: mark it cut. True when it was not cut yet (count it then, once). */
+bool vnocd_deadline_cut(struct vnocd_deadlines *s, struct vnocd_deadline *e);
 
 /* ---- the daemon ---- */
 

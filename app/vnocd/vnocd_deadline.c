@@ -69,6 +69,18 @@ vnocd_deadline_remove(struct vnocd_deadlines *s, struct vnocd_deadline *e)
 	pthread_mutex_unlock(&s->lock);
 }
 
+bool
+vnocd_deadline_cut(struct vnocd_deadlines *s, struct vnocd_deadline *e)
+{
+	bool first;
+
+	pthread_mutex_lock(&s->lock);
+	first = !e->cut;
+	e->cut = true;
+	pthread_mutex_unlock(&s->lock);
+	return first;
+}
+
 static void *
 deadline_main(void *arg)
 {

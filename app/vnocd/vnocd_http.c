@@ -414,6 +414,21 @@ http_deadline_set(struct MHD_Connection *conn, struct vnocd *d, uint64_t deadlin
 		vnocd_deadline_set(d->deadlines, &hc->deadline, deadline_ms);
 }
 
+/* A body trickled in past the connection timeout: the handler closes the
+ * connection itself when a byte comes in before the sweep saw the deadline
+ * pass; counted as the sweep would have, once. */
+static void
+http_slow_body_cut(struct MHD_Connection *conn, struct vnocd *d)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = ci != NULL ? ci->socket_context : NULL;
+
+	if (hc == NULL || vnocd_deadline_cut(d->deadlines, &hc->deadline))
+		vnocd_limits_hit(d->limits, VNOCD_LIMIT_SLOW, 1,
+				 "1 connection(s) cut: a body slower than the connection timeout");
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	    const char *version, const char *upload_data, size_t *upload_data_size,
@@ -483,8 +498,10 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
 			return MHD_YES;
 		}
 		/* A body trickled in too slowly holds a connection: cut it. */
-		if (vnocd_now_ms() - req->started_ms > (uint64_t)d->cfg.connection_timeout_s * 1000)
+		if (vnocd_now_ms() - req->started_ms > (uint64_t)d->cfg.connection_timeout_s * 1000) {
+			http_slow_body_cut(conn, d);
 			return MHD_NO;
+		}
 		if (req->too_big || req->len + n > d->cfg.body_max) {
 			/* A chunked body has no length up front. Past the
 			 * limit it is read and dropped (within the deadline
