@@ -7,11 +7,11 @@
  * libIPSec_MB.
  *
  * Owns the security association (keys, sequence numbers, anti-replay window,
- * lifetime), the ESP wire format (header, IV, padding, trailer, ICV) and the
- * preparation of ipsec-mb jobs. The caller owns the buffers and the job
- * manager: it fills a burst of jobs, submits them, flushes, and finishes each
- * completed one. Encryption is out of place: the plaintext is read from the
- * original packet and the ciphertext lands in the copy's own buffer.
+ * lifetime), the ESP wire format (header, IV, padding, trailer, ICV) and
+ * the AES-GCM calls, one per packet through ipsec-mb's direct GCM API. The
+ * caller owns the buffers and the ipsec-mb manager (one per worker).
+ * Encryption may be out of place: the plaintext is read from the original
+ * packet and the ciphertext lands in the copy's own buffer.
  */
 
 #include <stdbool.h>
@@ -84,14 +84,6 @@ struct esp_sa {
 	uint32_t inb_owner;           /* 0, or 1 + the worker that owns it */
 	struct esp_replay replay;
 	struct esp_sa_stats stats;
-};
-
-/* Room the caller keeps per job in flight, until the job is finished. */
-struct esp_job_scratch {
-	uint8_t nonce[16];            /* salt || IV, 12 bytes used */
-	uint8_t aad[16];              /* SPI || [seq high] || seq low */
-	uint8_t icv[ESP_ICV_LEN];     /* inbound: the ICV computed by ipsec-mb */
-	uint64_t seq;
 };
 
 enum esp_inb_verdict {
@@ -171,15 +163,11 @@ esp_outb_packets(const struct esp_sa *sa)
 	       __atomic_load_n(&sa->stats.expired_drops, __ATOMIC_RELAXED);
 }
 
-/* Write the ESP header and IV at esp and fill job to encrypt payload_len bytes
- * of payload (from esp_outb_payload_len) into esp + ESP_HDR_LEN + ESP_IV_LEN,
- * ICV after it. Total ESP length: ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN. */
-void esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
-		       const uint8_t *payload, uint32_t payload_len, uint8_t *esp,
-		       struct esp_job_scratch *scratch);
-
-/* The same, encrypted at once (ipsec-mb's direct GCM functions): what a
- * worker does for each copy. */
+/* Write the ESP header and IV at esp and encrypt payload_len bytes of payload
+ * (trailer included: esp_outb_payload_len) into esp + ESP_HDR_LEN + ESP_IV_LEN,
+ * ICV after it; payload may be that very place (in place). Total ESP length:
+ * ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN. What a worker does for
+ * each copy, with a number from esp_outb_seq_reserve. */
 void esp_outb_encrypt(IMB_MGR *mgr, const struct esp_sa *sa, uint64_t seq,
 		      const uint8_t *payload, uint32_t payload_len, uint8_t *esp);
 
@@ -217,28 +205,14 @@ esp_inb_owner_claim(struct esp_sa *sa, uint32_t worker)
 }
 
 /*
- * Check length, the replay window and the lifetime, decrypt in place with
- * ipsec-mb's direct GCM functions, then esp_inb_finish: what a worker does
- * with each packet. On ESP_INB_OK the inner packet is at
- * esp + ESP_HDR_LEN + ESP_IV_LEN, *inner_len bytes long.
+ * Check length, the replay window and the lifetime (before paying for the
+ * decryption), decrypt in place, verify the ICV (constant time), move the
+ * window, check the trailer: what a worker does with each packet. On
+ * ESP_INB_OK the inner packet is at esp + ESP_HDR_LEN + ESP_IV_LEN,
+ * *inner_len bytes long.
  */
 enum esp_inb_verdict esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp,
 				 uint32_t esp_len, uint32_t *inner_len);
-
-/* The same in two halves around a job (the job manager's path, for a
- * caller that batches jobs): check, then fill job to decrypt in place; the
- * ICV is checked by esp_inb_finish once the job completed. */
-enum esp_inb_verdict esp_inb_job_fill(IMB_JOB *job, struct esp_sa *sa,
-				      uint8_t *esp, uint32_t esp_len,
-				      struct esp_job_scratch *scratch);
-
-/* Verify the ICV (constant time), update the window, check the trailer.
- * On ESP_INB_OK the inner packet is at esp + ESP_HDR_LEN + ESP_IV_LEN,
- * *inner_len bytes long. */
-enum esp_inb_verdict esp_inb_finish(struct esp_sa *sa, const uint8_t *esp,
-				    uint32_t esp_len,
-				    const struct esp_job_scratch *scratch,
-				    uint32_t *inner_len);
 
 const char *esp_inb_verdict_name(enum esp_inb_verdict v);
 
@@ -250,7 +224,7 @@ esp_spi(const uint8_t *esp)
 	       (uint32_t)esp[2] << 8 | esp[3];
 }
 
-/* --- one packet at a time (esp_sync.c): control plane and tests --- */
+/* --- one packet, its own number (esp_outb.c): control plane and tests --- */
 
 /* Encrypt inner (inner_len bytes, with room for the trailer after it) into
  * esp. Returns the ESP length, or 0 when the SA may not send. */

@@ -6,10 +6,10 @@
 #define ESP_INB_MIN_LEN (ESP_HDR_LEN + ESP_IV_LEN + ESP_TRAILER_LEN + ESP_ICV_LEN)
 
 /* Length, the replay window (cheap, before paying for the decryption:
- * RFC 4303 3.4.3) and the lifetime; then the nonce and AAD in scratch. */
+ * RFC 4303 3.4.3) and the lifetime; then the nonce and AAD in gcm. */
 static enum esp_inb_verdict
 inb_prepare(struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
-	    struct esp_job_scratch *scratch, uint32_t *ct_len)
+	    struct esp_gcm_params *gcm, uint32_t *ct_len)
 {
 	uint32_t seq_lo_be;
 	uint64_t seq;
@@ -29,51 +29,8 @@ inb_prepare(struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
 		sa->stats.expired_drops++;
 		return ESP_INB_EXPIRED;
 	}
-	esp_gcm_nonce_aad(sa, seq, esp, scratch);
+	esp_gcm_nonce_aad(sa, seq, esp, gcm);
 	return ESP_INB_OK;
-}
-
-enum esp_inb_verdict
-esp_inb_job_fill(IMB_JOB *job, struct esp_sa *sa, uint8_t *esp,
-		 uint32_t esp_len, struct esp_job_scratch *scratch)
-{
-	enum esp_inb_verdict v;
-	uint32_t ct_len;
-
-	v = inb_prepare(sa, esp, esp_len, scratch, &ct_len);
-	if (v != ESP_INB_OK)
-		return v;
-	esp_gcm_job_set(job, sa, esp + ESP_HDR_LEN + ESP_IV_LEN, esp + ESP_HDR_LEN + ESP_IV_LEN,
-			ct_len, scratch->icv, IMB_DIR_DECRYPT, scratch);
-	return ESP_INB_OK;
-}
-
-/*
- * The worker's path: ipsec-mb's direct GCM functions, one call per packet.
- * GCM has no multi-buffer lanes in ipsec-mb (a submitted GCM job completes
- * at once), so the job manager only added its bookkeeping: 12 % of a
- * 64-byte decap in doc/performance.rst's profile.
- */
-enum esp_inb_verdict
-esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp, uint32_t esp_len,
-	    uint32_t *inner_len)
-{
-	struct esp_job_scratch scratch;
-	struct gcm_context_data ctx;
-	uint8_t *payload = esp + ESP_HDR_LEN + ESP_IV_LEN;
-	enum esp_inb_verdict v;
-	uint32_t ct_len;
-
-	v = inb_prepare(sa, esp, esp_len, &scratch, &ct_len);
-	if (v != ESP_INB_OK)
-		return v;
-	if (sa->aead == ESP_AES_GCM_128)
-		IMB_AES128_GCM_DEC(mgr, &sa->key, &ctx, payload, payload, ct_len, scratch.nonce,
-				   scratch.aad, sa->esn ? 12 : 8, scratch.icv, ESP_ICV_LEN);
-	else
-		IMB_AES256_GCM_DEC(mgr, &sa->key, &ctx, payload, payload, ct_len, scratch.nonce,
-				   scratch.aad, sa->esn ? 12 : 8, scratch.icv, ESP_ICV_LEN);
-	return esp_inb_finish(sa, esp, esp_len, &scratch, inner_len);
 }
 
 static bool
@@ -87,19 +44,20 @@ icv_equal(const uint8_t *a, const uint8_t *b)
 	return diff == 0;
 }
 
-enum esp_inb_verdict
-esp_inb_finish(struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
-	       const struct esp_job_scratch *scratch, uint32_t *inner_len)
+/* After the decryption: the ICV (constant time), the window, the trailer. */
+static enum esp_inb_verdict
+inb_finish(struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
+	   const struct esp_gcm_params *gcm, uint32_t *inner_len)
 {
 	uint32_t ct_len = esp_len - ESP_HDR_LEN - ESP_IV_LEN - ESP_ICV_LEN;
 	const uint8_t *payload = esp + ESP_HDR_LEN + ESP_IV_LEN;
 	uint8_t pad_len, next_header;
 
-	if (!icv_equal(scratch->icv, payload + ct_len)) {
+	if (!icv_equal(gcm->icv, payload + ct_len)) {
 		sa->stats.icv_failures++;
 		return ESP_INB_ICV_FAIL;
 	}
-	if (!esp_replay_update(&sa->replay, scratch->seq)) {
+	if (!esp_replay_update(&sa->replay, gcm->seq)) {
 		sa->stats.replay_drops++;
 		return ESP_INB_REPLAY;
 	}
@@ -117,6 +75,23 @@ esp_inb_finish(struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
 	sa->stats.packets++;
 	sa->stats.bytes += *inner_len;
 	return ESP_INB_OK;
+}
+
+/* One call per packet; see esp_gcm.h for why not through jobs. */
+enum esp_inb_verdict
+esp_decrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *esp, uint32_t esp_len,
+	    uint32_t *inner_len)
+{
+	uint8_t *payload = esp + ESP_HDR_LEN + ESP_IV_LEN;
+	struct esp_gcm_params gcm;
+	enum esp_inb_verdict v;
+	uint32_t ct_len;
+
+	v = inb_prepare(sa, esp, esp_len, &gcm, &ct_len);
+	if (v != ESP_INB_OK)
+		return v;
+	esp_gcm_open(mgr, sa, gcm.nonce, gcm.aad, gcm.aad_len, payload, payload, ct_len, gcm.icv);
+	return inb_finish(sa, esp, esp_len, &gcm, inner_len);
 }
 
 const char *

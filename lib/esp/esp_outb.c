@@ -101,37 +101,32 @@ outb_header_write(const struct esp_sa *sa, uint64_t seq, uint8_t *esp)
 	memcpy(esp + ESP_HDR_LEN, &iv_be, ESP_IV_LEN);
 }
 
-void
-esp_outb_job_fill(IMB_JOB *job, const struct esp_sa *sa, uint64_t seq,
-		  const uint8_t *payload, uint32_t payload_len, uint8_t *esp,
-		  struct esp_job_scratch *scratch)
-{
-	uint8_t *ciphertext = esp + ESP_HDR_LEN + ESP_IV_LEN;
-
-	outb_header_write(sa, seq, esp);
-	esp_gcm_job_fill(job, sa, seq, esp, payload, ciphertext, payload_len,
-			 ciphertext + payload_len, IMB_DIR_ENCRYPT, scratch);
-}
-
-/* ipsec-mb's direct GCM functions: a GCM job completes at its submission
- * anyway (no multi-buffer lanes), so the job manager only adds its
- * bookkeeping to each copy. */
+/* One copy, encrypted at once; see esp_gcm.h for why not through jobs. */
 void
 esp_outb_encrypt(IMB_MGR *mgr, const struct esp_sa *sa, uint64_t seq,
 		 const uint8_t *payload, uint32_t payload_len, uint8_t *esp)
 {
 	uint8_t *ciphertext = esp + ESP_HDR_LEN + ESP_IV_LEN;
-	struct esp_job_scratch scratch;
-	struct gcm_context_data ctx;
+	struct esp_gcm_params gcm;
 
 	outb_header_write(sa, seq, esp);
-	esp_gcm_nonce_aad(sa, seq, esp, &scratch);
-	if (sa->aead == ESP_AES_GCM_128)
-		IMB_AES128_GCM_ENC(mgr, &sa->key, &ctx, ciphertext, payload, payload_len,
-				   scratch.nonce, scratch.aad, sa->esn ? 12 : 8,
-				   ciphertext + payload_len, ESP_ICV_LEN);
-	else
-		IMB_AES256_GCM_ENC(mgr, &sa->key, &ctx, ciphertext, payload, payload_len,
-				   scratch.nonce, scratch.aad, sa->esn ? 12 : 8,
-				   ciphertext + payload_len, ESP_ICV_LEN);
+	esp_gcm_nonce_aad(sa, seq, esp, &gcm);
+	esp_gcm_seal(mgr, sa, gcm.nonce, gcm.aad, gcm.aad_len, payload, ciphertext, payload_len,
+		     ciphertext + payload_len);
+}
+
+/* The control plane's and the tests' way: one packet, its own number. */
+uint32_t
+esp_encrypt(IMB_MGR *mgr, struct esp_sa *sa, uint8_t *inner, uint32_t inner_len,
+	    uint8_t *esp)
+{
+	uint32_t payload_len = esp_outb_payload_len(inner_len);
+	uint32_t granted;
+	uint64_t seq = esp_outb_seq_reserve(sa, 1, &inner_len, &granted);
+
+	if (granted == 0)
+		return 0;
+	esp_outb_trailer_write(inner, inner_len);
+	esp_outb_encrypt(mgr, sa, seq, inner, payload_len, esp);
+	return ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN;
 }

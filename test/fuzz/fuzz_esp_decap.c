@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fuzz target: ESP inbound with a real SA (AES-GCM, fixed key), the way a
- * worker runs it: outer Ethernet and IPv4 headers parsed by lib/pkt, a burst
- * of ipsec-mb jobs filled by esp_inb_job_fill, submitted, and each completed
- * job finished by esp_inb_finish, which keeps the anti-replay window.
+ * worker runs it: outer Ethernet and IPv4 headers parsed by lib/pkt, then
+ * esp_decrypt on each packet (window, lifetime, GCM, ICV, trailer), which
+ * keeps the anti-replay window.
  *
  * Packets are either raw bytes after a valid outer header, or sealed by a
  * sender SA with the same key at a sequence number the input picks and then
  * maybe tampered with (a bit flipped, cut, lengthened, renumbered). What
  * must hold, checked against a model of the RFC 4303 3.4.3 window kept here:
  *   - a packet is accepted only if its ICV is right, checked again here
- *     through ipsec-mb's direct GCM API, and only once per number, and never
- *     left of the window;
+ *     on the bytes as they came (ipsec-mb's GCM with the AAD built here),
+ *     and only once per number, and never left of the window;
  *   - without ESN, an untampered sealed packet is accepted exactly when the
  *     model says its number is new and inside the window, and gives back
  *     the inner packet that was sealed.
@@ -23,7 +23,6 @@
 #include "pkt/pkt.h"
 
 #define FUZZ_SPI       0x1234u
-#define FUZZ_BURST     8
 #define FUZZ_SEEN_MAX  512
 #define FUZZ_ESP_MAX   600             /* raw: up to 511; sealed: 255 + overhead + 32 */
 #define FUZZ_OUTER_LEN (PKT_ETHER_HDR_LEN + PKT_IPV4_MIN_HDR_LEN)
@@ -36,7 +35,7 @@ struct fuzz_input {
 	size_t left;
 };
 
-/* One packet of a burst, kept until its job is finished. */
+/* One packet and what it was made from. */
 struct fuzz_packet {
 	uint8_t frame[FUZZ_FRAME_MAX];
 	uint8_t original[FUZZ_ESP_MAX + 64];    /* the ESP bytes as they came */
@@ -46,7 +45,6 @@ struct fuzz_packet {
 	bool sealed_intact;                     /* sealed and not tampered with */
 	uint64_t seq;                           /* sealed at */
 	uint64_t inferred;                      /* what the model makes of it */
-	struct esp_job_scratch scratch;
 };
 
 /* The model: every number accepted so far and the highest of them. */
@@ -116,7 +114,7 @@ fuzz_model_accept(struct fuzz_model *m, uint64_t seq)
 		m->top = seq;
 }
 
-/* The ICV of the packet as it came, computed apart from the job path. */
+/* The ICV of the packet as it came, computed apart from esp_decrypt. */
 static bool
 fuzz_icv_authentic(const struct esp_sa *sa, const struct fuzz_packet *p, uint64_t seq)
 {
@@ -241,37 +239,46 @@ fuzz_outer_write(struct fuzz_packet *p)
 	ip[11] = (uint8_t)csum;
 }
 
-/* esp_inb_finish and the checks, in the order jobs complete. */
-static void
-fuzz_finish(struct esp_sa *sa, struct fuzz_model *m, IMB_JOB *job)
+/* What esp_decrypt must say of an intact sealed packet: the window and the
+ * lifetime are checked first; then the AAD holds the number the window
+ * took the packet for, so the ICV fails unless that is the sealed one. */
+static enum esp_inb_verdict
+fuzz_model_verdict(const struct fuzz_model *m, const struct fuzz_packet *p)
 {
-	struct fuzz_packet *p = job->user_data;
-	uint8_t *esp = p->frame + FUZZ_OUTER_LEN;
-	bool expected = p->sealed_intact && p->inferred == p->seq &&
-			fuzz_model_acceptable(m, p->seq) && fuzz_model_alive(m);
-	enum esp_inb_verdict v;
-	uint32_t inner_len = 0;
+	if (!fuzz_model_acceptable(m, p->inferred))
+		return ESP_INB_REPLAY;
+	if (!fuzz_model_alive(m))
+		return ESP_INB_EXPIRED;
+	return p->inferred == p->seq ? ESP_INB_OK : ESP_INB_ICV_FAIL;
+}
 
-	if (job->status != IMB_STATUS_COMPLETED)
-		abort();
-	v = esp_inb_finish(sa, esp, p->esp_len, &p->scratch, &inner_len);
+/* esp_decrypt and the checks against the model. */
+static void
+fuzz_decrypt(struct esp_sa *sa, struct fuzz_model *m, struct fuzz_packet *p)
+{
+	uint8_t *esp = p->frame + FUZZ_OUTER_LEN;
+	enum esp_inb_verdict want = p->sealed_intact ? fuzz_model_verdict(m, p) : ESP_INB_OK;
+	enum esp_inb_verdict v;
+	uint32_t seq_lo_be, inner_len = 0;
+	uint64_t seq;
+
+	/* The number the window takes the packet for, before it moves. */
+	memcpy(&seq_lo_be, p->original + 4, 4);
+	esp_replay_check(&sa->replay, __builtin_bswap32(seq_lo_be), sa->esn, &seq);
+	v = esp_decrypt(mgr, sa, esp, p->esp_len, &inner_len);
 	if (esp_inb_verdict_name(v) == NULL)
 		abort();
+	if (p->sealed_intact && (v != want || seq != p->inferred))
+		abort();
 	if (v == ESP_INB_OK) {
-		uint32_t seq_lo_be;
-
-		memcpy(&seq_lo_be, p->original + 4, 4);
-		if (!fuzz_icv_authentic(sa, p, p->scratch.seq) ||
-		    (uint32_t)p->scratch.seq != __builtin_bswap32(seq_lo_be) ||
-		    !fuzz_model_acceptable(m, p->scratch.seq) || !fuzz_model_alive(m) ||
+		if (!fuzz_icv_authentic(sa, p, seq) || !fuzz_model_acceptable(m, seq) ||
+		    !fuzz_model_alive(m) ||
 		    inner_len > p->esp_len - ESP_HDR_LEN - ESP_IV_LEN - ESP_ICV_LEN - ESP_TRAILER_LEN)
 			abort();
 		if (p->sealed_intact && (inner_len != p->inner_len ||
 		    memcmp(esp + ESP_HDR_LEN + ESP_IV_LEN, p->inner, inner_len) != 0))
 			abort();
-		fuzz_model_accept(m, p->scratch.seq);
-	} else if (expected) {
-		abort();
+		fuzz_model_accept(m, seq);
 	}
 }
 
@@ -291,10 +298,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.esn = conf & 1,
 		.replay_window = windows[(conf >> 1) & 3],
 	};
-	struct fuzz_packet *burst;
+	struct fuzz_packet *p;
 	struct fuzz_model *model;
 	struct esp_sa *rx, *tx;
-	uint32_t n = 0;
 
 	if (mgr == NULL) {
 		IMB_ARCH arch;
@@ -306,9 +312,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	rx = aligned_alloc(64, sizeof(*rx));
 	tx = aligned_alloc(64, sizeof(*tx));
-	burst = calloc(FUZZ_BURST, sizeof(*burst));
+	p = calloc(1, sizeof(*p));
 	model = calloc(1, sizeof(*model));
-	if (rx == NULL || tx == NULL || burst == NULL || model == NULL)
+	if (rx == NULL || tx == NULL || p == NULL || model == NULL)
 		abort();
 	/* The sender: no lifetime, it seals whatever the input asks. */
 	if (esp_sa_init(tx, &params, mgr) != 0)
@@ -330,11 +336,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (in.left > 0) {
 		uint8_t op = fuzz_byte(&in);
-		struct fuzz_packet *p = &burst[n];
 		uint8_t *esp = p->frame + FUZZ_OUTER_LEN;
 		struct pkt_ipv4_info info;
-		enum esp_inb_verdict v;
-		IMB_JOB *job;
 
 		if (op & 1)
 			fuzz_raw(&in, p, esp);
@@ -346,30 +349,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    info.proto != PKT_IPPROTO_ESP)
 			abort();
 		p->inferred = fuzz_model_infer(model, rx->esn, (uint32_t)p->seq);
-		job = IMB_GET_NEXT_JOB(mgr);
-		v = esp_inb_job_fill(job, rx, esp, p->esp_len, &p->scratch);
-		if (v == ESP_INB_OK) {
-			job->user_data = p;
-			n++;
-			for (job = IMB_SUBMIT_JOB(mgr); job; job = IMB_GET_COMPLETED_JOB(mgr))
-				fuzz_finish(rx, model, job);
-		} else if (p->sealed_intact &&
-			   v != (!fuzz_model_acceptable(model, p->inferred) ? ESP_INB_REPLAY :
-				 !fuzz_model_alive(model) ? ESP_INB_EXPIRED : ESP_INB_OK)) {
-			abort();
-		}
-		/* The window's own guess, for an intact packet, is the model's. */
-		if (v == ESP_INB_OK && p->sealed_intact && p->scratch.seq != p->inferred)
-			abort();
-		/* A burst ends where the input says, or when full. */
-		if ((op & 2) || n == FUZZ_BURST || in.left == 0) {
-			while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
-				fuzz_finish(rx, model, job);
-			n = 0;
-		}
+		fuzz_decrypt(rx, model, p);
 	}
 	free(model);
-	free(burst);
+	free(p);
 	free(tx);
 	free(rx);
 	return 0;

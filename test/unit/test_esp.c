@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "esp/esp.h"
+#include "esp/esp_gcm.h"
 
 #define SEQ_MAX32  0xffffffffULL
 #define INNER_MAX  1500
@@ -75,19 +76,6 @@ static uint64_t
 get_be64(const uint8_t *p)
 {
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
-/* Submit the job filled last and wait for it. */
-static IMB_JOB *
-run_job(void)
-{
-	IMB_JOB *job = IMB_SUBMIT_JOB(mgr);
-
-	if (job == NULL)
-		job = IMB_FLUSH_JOB(mgr);
-	assert_non_null(job);
-	assert_int_equal(job->status, IMB_STATUS_COMPLETED);
-	return job;
 }
 
 static void
@@ -176,8 +164,8 @@ group_teardown(void **state)
  * 2005, Appendix B, test cases 3, 4 (AES-128) and 15, 16 (AES-256). Their
  * IV cafebabe facedbaddecaf888 is our nonce for salt cafebabe and sequence
  * number 0xfacedbaddecaf888 (the ESP IV is the sequence number). Their AAD
- * (none, or 20 bytes) is not an ESP AAD, so the job filled by
- * esp_outb_job_fill / esp_inb_job_fill gets its AAD replaced, nothing else.
+ * (none, or 20 bytes) is not an ESP AAD: the nonce is ours
+ * (esp_gcm_nonce_aad), the AAD theirs, through esp_gcm_seal / esp_gcm_open.
  */
 
 #define GCM_SPEC_KEY128 "feffe9928665731c6d6a8f9467308308"
@@ -246,11 +234,10 @@ gcm_kat_run(const struct gcm_kat *kat)
 {
 	uint8_t key[32], iv[12], p[64], a[20], c[64], t[16];
 	uint8_t esp[ESP_HDR_LEN + ESP_IV_LEN + 64 + ESP_ICV_LEN];
-	struct esp_job_scratch scratch;
+	uint8_t *ct = esp + ESP_HDR_LEN + ESP_IV_LEN;
+	uint8_t computed_icv[ESP_ICV_LEN];
+	struct esp_gcm_params gcm;
 	struct esp_sa tx, rx;
-	uint32_t esp_len = ESP_HDR_LEN + ESP_IV_LEN + kat->len + ESP_ICV_LEN;
-	uint32_t inner_len = 0;
-	IMB_JOB *job;
 
 	assert_int_equal(unhex(kat->key, key, sizeof(key)), esp_aead_key_len(kat->aead));
 	assert_int_equal(unhex(GCM_SPEC_IV, iv, sizeof(iv)), 12);
@@ -259,66 +246,51 @@ gcm_kat_run(const struct gcm_kat *kat)
 	assert_int_equal(unhex(kat->c, c, sizeof(c)), kat->len);
 	assert_int_equal(unhex(kat->t, t, sizeof(t)), 16);
 
-	/* Encrypt: salt = IV[0..4), sequence number = IV[4..12). */
+	/* Encrypt: salt = IV[0..4), sequence number = IV[4..12); the header
+	 * and IV are esp_outb_encrypt's, the ciphertext again under the spec's AAD. */
 	sa_setup_key(&tx, kat->aead, key, iv, 0x1000, false);
-	job = IMB_GET_NEXT_JOB(mgr);
-	esp_outb_job_fill(job, &tx, GCM_SPEC_SEQ, p, kat->len, esp, &scratch);
-	assert_memory_equal(scratch.nonce, iv, 12);
-	if (kat->with_aad) {
-		job->u.GCM.aad = a;
-		job->u.GCM.aad_len_in_bytes = sizeof(a);
-	} else {
-		job->u.GCM.aad_len_in_bytes = 0;
-	}
-	run_job();
+	esp_outb_encrypt(mgr, &tx, GCM_SPEC_SEQ, p, kat->len, esp);
 	assert_memory_equal(esp + ESP_HDR_LEN, iv + ESP_SALT_LEN, ESP_IV_LEN);
-	assert_memory_equal(esp + ESP_HDR_LEN + ESP_IV_LEN, c, kat->len);
-	assert_memory_equal(esp + ESP_HDR_LEN + ESP_IV_LEN + kat->len, t, 16);
+	esp_gcm_nonce_aad(&tx, GCM_SPEC_SEQ, esp, &gcm);
+	assert_memory_equal(gcm.nonce, iv, 12);
+	esp_gcm_seal(mgr, &tx, gcm.nonce, a, kat->with_aad ? sizeof(a) : 0, p, ct, kat->len,
+		     ct + kat->len);
+	assert_memory_equal(ct, c, kat->len);
+	assert_memory_equal(ct + kat->len, t, 16);
 
-	/* Decrypt in place through the inbound job. */
+	/* Decrypt in place, with the receiver's nonce from the packet. */
 	sa_setup_key(&rx, kat->aead, key, iv, 0x1000, false);
-	job = IMB_GET_NEXT_JOB(mgr);
-	assert_int_equal(esp_inb_job_fill(job, &rx, esp, esp_len, &scratch), ESP_INB_OK);
-	assert_memory_equal(scratch.nonce, iv, 12);
-	if (kat->with_aad) {
-		job->u.GCM.aad = a;
-		job->u.GCM.aad_len_in_bytes = sizeof(a);
-	} else {
-		job->u.GCM.aad_len_in_bytes = 0;
-	}
-	run_job();
-	assert_memory_equal(scratch.icv, t, 16);
-	assert_memory_equal(esp + ESP_HDR_LEN + ESP_IV_LEN, p, kat->len);
-	/* The ICV holds; the spec's plaintext is no ESP trailer (its "pad
-	 * length" byte is far too long), so the trailer check refuses it. */
-	assert_int_equal(esp_inb_finish(&rx, esp, esp_len, &scratch, &inner_len),
-			 ESP_INB_BAD_TRAILER);
-	assert_int_equal(rx.stats.icv_failures, 0);
+	esp_gcm_nonce_aad(&rx, GCM_SPEC_SEQ, esp, &gcm);
+	assert_memory_equal(gcm.nonce, iv, 12);
+	esp_gcm_open(mgr, &rx, gcm.nonce, a, kat->with_aad ? sizeof(a) : 0, ct, ct, kat->len,
+		     computed_icv);
+	assert_memory_equal(computed_icv, t, 16);
+	assert_memory_equal(ct, p, kat->len);
 }
 
 static void
-test_gcm_spec_tc3_aes128_job_path(void **state)
+test_gcm_spec_tc3_aes128(void **state)
 {
 	(void)state;
 	gcm_kat_run(&gcm_tc3);
 }
 
 static void
-test_gcm_spec_tc4_aes128_aad_job_path(void **state)
+test_gcm_spec_tc4_aes128_aad(void **state)
 {
 	(void)state;
 	gcm_kat_run(&gcm_tc4);
 }
 
 static void
-test_gcm_spec_tc15_aes256_job_path(void **state)
+test_gcm_spec_tc15_aes256(void **state)
 {
 	(void)state;
 	gcm_kat_run(&gcm_tc15);
 }
 
 static void
-test_gcm_spec_tc16_aes256_aad_job_path(void **state)
+test_gcm_spec_tc16_aes256_aad(void **state)
 {
 	(void)state;
 	gcm_kat_run(&gcm_tc16);
@@ -330,10 +302,9 @@ test_gcm_spec_tc16_aes256_aad_job_path(void **state)
  * (GCM) and Galois Message Authentication Code (GMAC) in IPsec ESP", section
  * 4; cases numbered in their order of appearance. No case there has an IV
  * equal to its sequence number, and every case has next header 1, not 4: so
- * the packets are checked by decryption (esp_inb_job_fill, then esp_decrypt),
- * where the ICV must hold and only then esp_inb_finish must refuse the next
- * header; and by encryption through esp_outb_job_fill with the vector's IV
- * put in place of ours.
+ * the packets are checked by decryption (esp_decrypt), where the ICV must
+ * hold and only then the next header be refused; and by encryption, with
+ * the vector's IV put in place of ours (esp_gcm_seal).
  */
 
 struct esp_vec {
@@ -541,49 +512,34 @@ static void
 esp_vec_check_decrypt(const struct esp_vec *v)
 {
 	struct esp_vec_bytes b;
-	struct esp_job_scratch scratch;
+	struct esp_gcm_params gcm;
 	uint8_t esp[160];
 	struct esp_sa rx;
 	uint32_t ct_len = v->plaintext_len;
 	uint32_t inner_len = 0;
 	uint8_t pad_len;
-	IMB_JOB *job;
 
 	esp_vec_load(v, &b);
 
-	/* Job path: our nonce and AAD are the draft's, the ICV holds. */
+	/* Our nonce and AAD are the draft's. */
 	esp_vec_rx_sa(v, &b, &rx);
-	memcpy(esp, b.packet, v->packet_len);
-	job = IMB_GET_NEXT_JOB(mgr);
-	assert_int_equal(esp_inb_job_fill(job, &rx, esp, v->packet_len, &scratch),
-			 ESP_INB_OK);
-	assert_int_equal(scratch.seq, v->seq);
-	assert_memory_equal(scratch.nonce, b.nonce, 12);
-	assert_int_equal(job->u.GCM.aad_len_in_bytes, b.aad_len);
-	assert_memory_equal(scratch.aad, b.aad, b.aad_len);
-	run_job();
-	assert_memory_equal(scratch.icv, b.packet + v->packet_len - ESP_ICV_LEN,
-			    ESP_ICV_LEN);
-	assert_memory_equal(esp + ESP_HDR_LEN + ESP_IV_LEN, b.plaintext, ct_len);
-	/* Every draft case says next header 1: refused, after the ICV held
-	 * and the padding checked out, and the window did move. */
+	esp_gcm_nonce_aad(&rx, v->seq, b.packet, &gcm);
+	assert_memory_equal(gcm.nonce, b.nonce, 12);
+	assert_int_equal(gcm.aad_len, b.aad_len);
+	assert_memory_equal(gcm.aad, b.aad, b.aad_len);
+	/* Every draft case says next header 1, after valid padding. */
 	assert_int_equal(b.plaintext[ct_len - 1], 1);
 	pad_len = b.plaintext[ct_len - 2];
 	for (uint8_t i = 0; i < pad_len; i++)
 		assert_int_equal(b.plaintext[ct_len - 2 - pad_len + i], i + 1);
-	assert_int_equal(esp_inb_finish(&rx, esp, v->packet_len, &scratch, &inner_len),
-			 ESP_INB_NOT_IPV4);
-	assert_int_equal(rx.stats.icv_failures, 0);
-	assert_int_equal(rx.stats.packets, 0);
-	assert_int_equal(rx.replay.top, v->seq);
 
-	/* Once more through esp_decrypt, on a fresh SA. */
-	esp_vec_rx_sa(v, &b, &rx);
+	/* Refused as not IPv4 only after the ICV held and the window moved. */
 	memcpy(esp, b.packet, v->packet_len);
 	assert_int_equal(esp_decrypt(mgr, &rx, esp, v->packet_len, &inner_len),
 			 ESP_INB_NOT_IPV4);
 	assert_memory_equal(esp + ESP_HDR_LEN + ESP_IV_LEN, b.plaintext, ct_len);
 	assert_int_equal(rx.stats.icv_failures, 0);
+	assert_int_equal(rx.stats.packets, 0);
 	assert_int_equal(rx.replay.top, v->seq);
 	/* It was authenticated, so it is now a replay. */
 	memcpy(esp, b.packet, v->packet_len);
@@ -604,27 +560,28 @@ esp_vec_check_decrypt(const struct esp_vec *v)
 static void
 esp_vec_check_encrypt(const struct esp_vec *v)
 {
+	uint8_t *ct;
 	struct esp_vec_bytes b;
-	struct esp_job_scratch scratch;
+	struct esp_gcm_params gcm;
 	uint8_t esp[160];
 	struct esp_sa tx;
-	IMB_JOB *job;
 
 	esp_vec_load(v, &b);
 	sa_setup_key(&tx, v->aead, b.key, b.nonce, v->spi, v->esn);
 	memset(esp, 0, sizeof(esp));
-	job = IMB_GET_NEXT_JOB(mgr);
-	esp_outb_job_fill(job, &tx, v->seq, b.plaintext, v->plaintext_len, esp, &scratch);
+	esp_outb_encrypt(mgr, &tx, v->seq, b.plaintext, v->plaintext_len, esp);
 	/* Header, salt and AAD are ours; the draft's IV is not the sequence
-	 * number, so put it in the packet and the nonce before running. */
+	 * number, so put it in the packet and encrypt again with its nonce. */
 	assert_memory_equal(esp, b.packet, ESP_HDR_LEN);
-	assert_memory_equal(scratch.nonce, b.nonce, ESP_SALT_LEN);
-	assert_int_equal(job->u.GCM.aad_len_in_bytes, b.aad_len);
-	assert_memory_equal(scratch.aad, b.aad, b.aad_len);
 	assert_int_equal(get_be64(esp + ESP_HDR_LEN), v->seq);
 	memcpy(esp + ESP_HDR_LEN, b.nonce + ESP_SALT_LEN, ESP_IV_LEN);
-	memcpy(scratch.nonce + ESP_SALT_LEN, b.nonce + ESP_SALT_LEN, ESP_IV_LEN);
-	run_job();
+	esp_gcm_nonce_aad(&tx, v->seq, esp, &gcm);
+	assert_memory_equal(gcm.nonce, b.nonce, 12);
+	assert_int_equal(gcm.aad_len, b.aad_len);
+	assert_memory_equal(gcm.aad, b.aad, b.aad_len);
+	ct = esp + ESP_HDR_LEN + ESP_IV_LEN;
+	esp_gcm_seal(mgr, &tx, gcm.nonce, gcm.aad, gcm.aad_len, b.plaintext, ct,
+		     v->plaintext_len, ct + v->plaintext_len);
 	assert_memory_equal(esp, b.packet, v->packet_len);
 }
 
@@ -808,11 +765,12 @@ dpdk_vec_check(enum esp_aead aead, const uint8_t *key, const uint8_t *salt,
 {
 	const uint8_t *want = output + OUTER_IPV4_LEN;
 	uint32_t esp_len = output_len - OUTER_IPV4_LEN;
-	struct esp_job_scratch scratch;
+	uint32_t payload_len = esp_outb_payload_len(input_len);
+	uint8_t *ct = NULL;
+	struct esp_gcm_params gcm;
 	uint8_t inner[128], esp[160];
 	struct esp_sa sa;
 	uint32_t inner_len = 0;
-	IMB_JOB *job;
 
 	assert_int_equal(esp_len, ESP_HDR_LEN + ESP_IV_LEN +
 			 esp_outb_payload_len(input_len) + ESP_ICV_LEN);
@@ -837,12 +795,13 @@ dpdk_vec_check(enum esp_aead aead, const uint8_t *key, const uint8_t *salt,
 		assert_int_equal(esp_outb_seq_reserve(&sa, 1, &len, &granted), 1);
 		assert_int_equal(granted, 1);
 	}
-	job = IMB_GET_NEXT_JOB(mgr);
-	esp_outb_job_fill(job, &sa, 1, inner, esp_outb_payload_len(input_len), esp,
-			  &scratch);
+	esp_outb_encrypt(mgr, &sa, 1, inner, payload_len, esp);
+	assert_memory_equal(esp, want, ESP_HDR_LEN);
 	memcpy(esp + ESP_HDR_LEN, iv, ESP_IV_LEN);
-	memcpy(scratch.nonce + ESP_SALT_LEN, iv, ESP_IV_LEN);
-	run_job();
+	esp_gcm_nonce_aad(&sa, 1, esp, &gcm);
+	ct = esp + ESP_HDR_LEN + ESP_IV_LEN;
+	esp_gcm_seal(mgr, &sa, gcm.nonce, gcm.aad, gcm.aad_len, inner, ct, payload_len,
+		     ct + payload_len);
 	assert_memory_equal(esp, want, esp_len);
 }
 
@@ -1032,11 +991,7 @@ static uint32_t
 make_raw_packet(struct esp_sa *tx, uint64_t seq, const uint8_t *payload,
 		uint32_t payload_len, uint8_t *esp)
 {
-	struct esp_job_scratch scratch;
-	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
-
-	esp_outb_job_fill(job, tx, seq, payload, payload_len, esp, &scratch);
-	run_job();
+	esp_outb_encrypt(mgr, tx, seq, payload, payload_len, esp);
 	return ESP_HDR_LEN + ESP_IV_LEN + payload_len + ESP_ICV_LEN;
 }
 
@@ -1280,36 +1235,6 @@ test_duplicate_packet_refused(void **state)
 	assert_int_equal(esp_decrypt(mgr, &rx, esp, esp_len, &inner_len), ESP_INB_REPLAY);
 	assert_int_equal(rx.stats.replay_drops, 1);
 	assert_int_equal(rx.stats.packets, 1);
-}
-
-/* Two copies of one packet in the same burst both pass the early check;
- * the second is refused when finished. */
-static void
-test_same_seq_twice_in_burst_second_refused_at_finish(void **state)
-{
-	uint8_t a[ESP_MAX], b[ESP_MAX];
-	struct esp_job_scratch sa_scratch, sb_scratch;
-	struct esp_sa tx, rx;
-	uint32_t esp_len, inner_len;
-	IMB_JOB *job;
-
-	(void)state;
-	sa_setup(&tx, ESP_AES_GCM_128, false);
-	sa_setup(&rx, ESP_AES_GCM_128, false);
-	esp_len = make_packet(&tx, 50, a, NULL);
-	memcpy(b, a, esp_len);
-
-	job = IMB_GET_NEXT_JOB(mgr);
-	assert_int_equal(esp_inb_job_fill(job, &rx, a, esp_len, &sa_scratch), ESP_INB_OK);
-	run_job();
-	job = IMB_GET_NEXT_JOB(mgr);
-	assert_int_equal(esp_inb_job_fill(job, &rx, b, esp_len, &sb_scratch), ESP_INB_OK);
-	run_job();
-	assert_int_equal(esp_inb_finish(&rx, a, esp_len, &sa_scratch, &inner_len), ESP_INB_OK);
-	assert_int_equal(esp_inb_finish(&rx, b, esp_len, &sb_scratch, &inner_len),
-			 ESP_INB_REPLAY);
-	assert_int_equal(rx.stats.packets, 1);
-	assert_int_equal(rx.stats.replay_drops, 1);
 }
 
 /* --- sequence numbers --- */
@@ -1681,10 +1606,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gcm_spec_tc3_aes128_job_path),
-		cmocka_unit_test(test_gcm_spec_tc4_aes128_aad_job_path),
-		cmocka_unit_test(test_gcm_spec_tc15_aes256_job_path),
-		cmocka_unit_test(test_gcm_spec_tc16_aes256_aad_job_path),
+		cmocka_unit_test(test_gcm_spec_tc3_aes128),
+		cmocka_unit_test(test_gcm_spec_tc4_aes128_aad),
+		cmocka_unit_test(test_gcm_spec_tc15_aes256),
+		cmocka_unit_test(test_gcm_spec_tc16_aes256_aad),
 		cmocka_unit_test(test_draft_case1_aes128_esn_wrapped_low_half),
 		cmocka_unit_test(test_draft_case2_aes128),
 		cmocka_unit_test(test_draft_case3_aes256_padding),
@@ -1716,7 +1641,6 @@ main(void)
 		cmocka_unit_test(test_forged_far_ahead_seq_does_not_move_window),
 		cmocka_unit_test(test_wrong_key_fails_icv),
 		cmocka_unit_test(test_duplicate_packet_refused),
-		cmocka_unit_test(test_same_seq_twice_in_burst_second_refused_at_finish),
 		cmocka_unit_test(test_seq_exhausted_without_esn_refuses_instead_of_wrapping),
 		cmocka_unit_test(test_seq_reserve_batch_up_to_last_32bit_number),
 		cmocka_unit_test(test_seq_reserve_batch_stops_at_lifetime_bytes),
