@@ -103,6 +103,10 @@ struct ivgmpd {
 	uint64_t igmp_drops[IGMP_VERDICT_MAX];
 	struct ivgmpd_vnoc_state vnoc;      /* remote sites and SAs from the VNOC */
 	struct vnoc_client *vnoc_client;    /* NULL without a vnoc-url */
+	/* A group's roles were refused at vnoc-max-groups: pushed again once
+	 * the client has room (ivgmpd_vnoc_refused_retry). */
+	bool vnoc_roles_refused;
+	uint64_t vnoc_refused_retry_ms;
 	/* What was last logged of the client, so that a change is logged once. */
 	enum vnoc_client_state vnoc_logged_state;
 	char vnoc_logged_error[VNOC_CLIENT_ERROR_MAX];

@@ -53,13 +53,53 @@ on_counters(void *ctx, struct vnoc_client_site_counters *out)
 	out->n_rekey = ivgmpd_vnoc_sa_rekey_list(d, out->rekey_spi, VNOC_MAX_REKEY);
 }
 
+/* The client refuses a new group at vnoc-max-groups and keeps nothing of
+ * it; the group manager tells a role once. So remember the refusal, or a
+ * group refused in a flood would never be joined once the flood left. */
+static void
+roles_set(struct ivgmpd *d, uint32_t group, uint8_t roles)
+{
+	if (vnoc_client_set_roles(d->vnoc_client, group, roles, d->now_ms) < 0)
+		d->vnoc_roles_refused = true;
+}
+
 static bool
 roles_push(void *arg, const struct group_view *view)
 {
 	struct ivgmpd *d = arg;
 
-	vnoc_client_set_roles(d->vnoc_client, view->group, view->roles, d->now_ms);
+	roles_set(d, view->group, view->roles);
 	return true;
+}
+
+/* Groups the client knows cost a lookup and send nothing; a new one takes
+ * a free slot. Stops when none is left, so a group is counted in
+ * group_limit_hit when refused, not again at each retry. */
+static bool
+roles_retry_push(void *arg, const struct group_view *view)
+{
+	struct ivgmpd *d = arg;
+
+	if (view->roles == 0)
+		return true;
+	if (vnoc_client_group_room(d->vnoc_client) == 0) {
+		d->vnoc_roles_refused = true;
+		return false;
+	}
+	roles_set(d, view->group, view->roles);
+	return true;
+}
+
+/* Once a second at most, and only when the client has room again. */
+static void
+refused_retry(struct ivgmpd *d, uint64_t now_ms)
+{
+	if (!d->vnoc_roles_refused || now_ms < d->vnoc_refused_retry_ms ||
+	    vnoc_client_group_room(d->vnoc_client) == 0)
+		return;
+	d->vnoc_refused_retry_ms = now_ms + 1000;
+	d->vnoc_roles_refused = false;
+	group_manager_foreach(d->groups, roles_retry_push, d);
 }
 
 int
@@ -109,7 +149,7 @@ void
 ivgmpd_vnoc_role_changed(struct ivgmpd *d, uint32_t group, uint8_t roles)
 {
 	if (d->vnoc_client)
-		vnoc_client_set_roles(d->vnoc_client, group, roles, d->now_ms);
+		roles_set(d, group, roles);
 }
 
 /* The client only reports through its status: log what changed since the
@@ -149,6 +189,7 @@ ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms)
 	if (ivgmpd_vnoc_view_linger_end(d, now_ms) < 0)
 		IVGMP_LOG(ERR, vnoc, "SAs gone from the VNOC's view not dropped (out of memory); "
 			  "retrying");
+	refused_retry(d, now_ms);
 	vnoc_client_poll(d->vnoc_client, now_ms);
 	status_log(d);
 }

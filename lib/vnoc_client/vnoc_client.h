@@ -208,9 +208,14 @@ void vnoc_client_heartbeat_soon(struct vnoc_client *c);
  * site holds in the group. Sent once the client is READY; after every
  * (re-)registration all desired roles are joined again, and roles the VNOC
  * lists for the site that are not desired are left after adopt_hold_ms.
- * Returns 0, or -1 when max_groups is reached. */
+ * Returns 0, or -1 when max_groups is reached: the group is not kept, and
+ * the caller sets its roles again once there is room. */
 int vnoc_client_set_roles(struct vnoc_client *c, uint32_t group, uint8_t roles,
 			  uint64_t now_ms);
+
+/* Groups set_roles may still add (max_groups minus those with state). A
+ * group's slot is freed once nothing is desired, granted, denied or adopted. */
+uint32_t vnoc_client_group_room(const struct vnoc_client *c);
 
 void vnoc_client_status(const struct vnoc_client *c, struct vnoc_client_status *st);
 /* Per-group state, for telemetry. fn returns false to stop the walk. */

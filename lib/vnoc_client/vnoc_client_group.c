@@ -77,6 +77,12 @@ vnoc_client_set_roles(struct vnoc_client *c, uint32_t group, uint8_t roles, uint
 	return 0;
 }
 
+uint32_t
+vnoc_client_group_room(const struct vnoc_client *c)
+{
+	return c->cfg.max_groups - c->n_groups;
+}
+
 void
 vnoc_client_group_resync(struct vnoc_client *c)
 {
