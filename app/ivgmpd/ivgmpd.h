@@ -102,6 +102,10 @@ struct ivgmpd {
 	uint64_t now_ms;                    /* of the current management step */
 	uint64_t igmp_drops[IGMP_VERDICT_MAX];
 	struct ivgmpd_vnoc_state vnoc;      /* remote sites and SAs from the VNOC */
+	/* A group with IGMP members was refused at vpn-max-groups: set again
+	 * once the group manager has room (ivgmpd_membership.c). */
+	bool igmp_roles_refused;
+	uint64_t igmp_refused_retry_ms;
 	struct vnoc_client *vnoc_client;    /* NULL without a vnoc-url */
 	/* A group's roles were refused at vnoc-max-groups: pushed again once
 	 * the client has room (ivgmpd_vnoc_refused_retry). */

@@ -92,10 +92,46 @@ on_igmp_group_changed(void *ctx, uint32_t group)
 		  !members ? "no members" : view.mode == IGMP_FILTER_INCLUDE ?
 		  "members, INCLUDE" : "members, EXCLUDE",
 		  scoped ? " (inside a scope boundary: no VPN role)" : "");
-	if (!scoped)
-		group_manager_input_set(d->groups, GROUP_INPUT_IGMP, group,
-					members ? GROUP_ROLE_RECEIVER : 0, d->now_ms);
+	/* Refused at vpn-max-groups: IGMP tells a group's change once (a
+	 * host's periodic report changes nothing), so it is set again once
+	 * the group manager has room (igmp_refused_retry). */
+	if (!scoped && group_manager_input_set(d->groups, GROUP_INPUT_IGMP, group,
+					       members ? GROUP_ROLE_RECEIVER : 0, d->now_ms) < 0)
+		d->igmp_roles_refused = true;
 	d->state_dirty = true;
+}
+
+/* Groups already held cost a lookup; a new one takes a free slot. Stops
+ * when none is left, so a group is counted in group_limit_hit when refused,
+ * not again at each retry. */
+static bool
+igmp_group_push_again(void *arg, uint32_t group)
+{
+	struct ivgmpd *d = arg;
+	struct igmp_group_view view;
+
+	if (ivgmpd_group_is_scoped(d, group) ||
+	    !igmp_router_group_view(d->igmp, group, d->now_ms, &view, 0) ||
+	    group_manager_roles(d->groups, group) & GROUP_ROLE_RECEIVER)
+		return true;
+	if (group_manager_room(d->groups) == 0) {
+		d->igmp_roles_refused = true;
+		return false;
+	}
+	on_igmp_group_changed(d, group);
+	return true;
+}
+
+/* Once a second at most, and only when the group manager has room again. */
+static void
+igmp_refused_retry(struct ivgmpd *d, uint64_t now_ms)
+{
+	if (!d->igmp_roles_refused || now_ms < d->igmp_refused_retry_ms ||
+	    group_manager_room(d->groups) == 0)
+		return;
+	d->igmp_refused_retry_ms = now_ms + 1000;
+	d->igmp_roles_refused = false;
+	igmp_router_foreach_group(d->igmp, igmp_group_push_again, d);
 }
 
 const char *
@@ -301,6 +337,7 @@ ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms)
 	ivgmpd_announce_poll(d, now_ms);
 	igmp_router_tick(d->igmp, now_ms);
 	group_manager_tick(d->groups, now_ms);
+	igmp_refused_retry(d, now_ms);
 	ivgmpd_vnoc_poll(d, now_ms);
 	if (d->state_dirty) {
 		d->state_dirty = false;

@@ -79,9 +79,14 @@ struct group_manager *group_manager_create(const struct group_manager_config *cf
 					   const struct group_manager_ops *ops, void *ctx);
 void group_manager_free(struct group_manager *gm);
 
-/* A level input: set or clear roles wished for group by one input. */
-void group_manager_input_set(struct group_manager *gm, enum group_input input,
-			     uint32_t group, uint8_t roles, uint64_t now_ms);
+/* A level input: set or clear roles wished for group by one input.
+ * Returns 0, or -1 when group is new and max_groups are held (counted,
+ * nothing kept: the caller sets it again once group_manager_room allows). */
+int group_manager_input_set(struct group_manager *gm, enum group_input input,
+			    uint32_t group, uint8_t roles, uint64_t now_ms);
+
+/* Groups that may still be added (max_groups minus those held). */
+uint32_t group_manager_room(const struct group_manager *gm);
 
 /* A worker saw (source, group) on the LAN: create or refresh its soft state. */
 void group_manager_source_seen(struct group_manager *gm, uint32_t source, uint32_t group,

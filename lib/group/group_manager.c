@@ -153,20 +153,27 @@ group_entry_evaluate(struct group_manager *gm, struct group_entry *e, uint64_t n
 		gm->ops.role_changed(gm->ctx, group, old, roles);
 }
 
-void
+int
 group_manager_input_set(struct group_manager *gm, enum group_input input, uint32_t group,
 			uint8_t roles, uint64_t now_ms)
 {
 	struct group_entry *e;
 
 	if (input >= GROUP_INPUT_MAX)
-		return;
+		return 0;
 	roles &= GROUP_ROLE_RECEIVER | GROUP_ROLE_SENDER;
 	e = roles ? group_entry_get(gm, group) : group_entry_find(gm, group);
 	if (e == NULL)
-		return;
+		return roles ? -1 : 0;
 	e->inputs[input] = roles;
 	group_entry_evaluate(gm, e, now_ms);
+	return 0;
+}
+
+uint32_t
+group_manager_room(const struct group_manager *gm)
+{
+	return gm->cfg.max_groups - gm->n_groups;
 }
 
 uint8_t

@@ -910,10 +910,13 @@ test_max_groups_hit_is_counted_and_existing_groups_unaffected(void **state)
 	ctx_reset(t, &cfg);
 	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G1, R, 0);
 	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G2, R, 0);
-	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G3, R, 0);
+	assert_int_equal(group_manager_room(t->gm), 1);
+	assert_int_equal(group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G3, R, 0), 0);
 	assert_int_equal(t->n_events, 3);
+	assert_int_equal(group_manager_room(t->gm), 0);
 
-	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G4, R, 1000);
+	/* Refused: said to the caller, who must set it again later. */
+	assert_int_equal(group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G4, R, 1000), -1);
 	assert_int_equal(counter(t, GROUP_CTR_group_limit_hit), 1);
 	group_manager_source_seen(t->gm, S1, G4, 1000);
 	assert_int_equal(counter(t, GROUP_CTR_group_limit_hit), 2);
@@ -921,7 +924,7 @@ test_max_groups_hit_is_counted_and_existing_groups_unaffected(void **state)
 	assert_non_null(strstr(err, "too many groups"));
 	assert_int_equal(counter(t, GROUP_CTR_group_limit_hit), 3);
 	/* Clearing a group never seen needs no room. */
-	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G4, 0, 1000);
+	assert_int_equal(group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G4, 0, 1000), 0);
 	assert_int_equal(counter(t, GROUP_CTR_group_limit_hit), 3);
 
 	assert_int_equal(t->n_events, 3);
@@ -945,7 +948,8 @@ test_max_groups_hit_is_counted_and_existing_groups_unaffected(void **state)
 	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G1, 0, 3000);
 	group_manager_tick(t->gm, 3000 + HOLD_MS);
 	assert_int_equal(groups_count(t), 2);
-	group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G4, R, 9000);
+	assert_int_equal(group_manager_room(t->gm), 1);
+	assert_int_equal(group_manager_input_set(t->gm, GROUP_INPUT_IGMP, G4, R, 9000), 0);
 	assert_int_equal(group_manager_roles(t->gm, G4), R);
 	assert_int_equal(counter(t, GROUP_CTR_group_limit_hit), 3);
 	assert_int_equal(t->n_events, 6);
