@@ -96,7 +96,8 @@ ivgmpd_telemetry_limits(struct ivgmpd *d, const char *params __rte_unused,
 		vnoc_client_status(d->vnoc_client, &st);
 		ret |= limit_add(data, "vnoc_groups", conf->vnoc_max_groups, st.n_groups,
 				 "vnoc_group_limit_hit", st.counters[VNOC_CLIENT_CTR_group_limit_hit]);
-		ret |= limit_add(data, "vnoc_inflight", conf->vnoc_max_inflight, st.outstanding,
+		ret |= limit_add(data, "vnoc_inflight", conf->vnoc_max_inflight,
+				 st.membership_in_flight,
 				 "vnoc_inflight_limit_waits",
 				 st.counters[VNOC_CLIENT_CTR_inflight_limit_waits]);
 	}

@@ -492,6 +492,7 @@ vnoc_client_status(const struct vnoc_client *c, struct vnoc_client_status *st)
 	st->version = c->version;
 	st->watch_outstanding = c->watching;
 	st->outstanding = c->n_in_flight;
+	st->membership_in_flight = c->n_membership_in_flight;
 	st->heartbeat_s = c->heartbeat_s;
 	st->watch_timeout_s = c->watch_timeout_s;
 	st->backoff_ms = c->backoff_ms;

@@ -134,7 +134,7 @@ const char *vnoc_client_state_name(enum vnoc_client_state s);
 	X(rekey_requests)       /* <rekey> SPIs in Heartbeats sent */     \
 	X(group_limit_hit)      /* set_roles refused: max_groups */       \
 	X(inflight_limit_waits) /* a due JoinVpn/LeaveVpn waited for      \
-				 * max_membership_inflight (per pass) */
+				 * max_membership_inflight (once each) */
 
 enum vnoc_client_counter {
 #define VNOC_CLIENT_COUNTER_ENUM(name) VNOC_CLIENT_CTR_##name,
@@ -152,6 +152,8 @@ struct vnoc_client_status {
 	uint64_t version;               /* of the last view applied; 0 = none */
 	bool watch_outstanding;
 	uint32_t outstanding;           /* requests in flight */
+	uint32_t membership_in_flight;  /* JoinVpn/LeaveVpn of them: what
+					 * max_membership_inflight bounds */
 	uint32_t heartbeat_s;           /* in force (the VNOC's, or the default) */
 	uint32_t watch_timeout_s;
 	uint32_t backoff_ms;            /* the last delay drawn; 0 after success */

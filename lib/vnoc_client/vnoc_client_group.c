@@ -154,6 +154,7 @@ group_start(struct vnoc_client *c, struct vnoc_client_group *g, bool join, uint8
 	req->roles = roles;
 	g->in_flight = roles;
 	g->in_flight_join = join;
+	g->waiting = false;
 	c->n_membership_in_flight++;
 	return true;
 }
@@ -190,9 +191,12 @@ vnoc_client_group_schedule(struct vnoc_client *c)
 
 		if (join || leave) {
 			/* At the bound, the next answer marks the groups due
-			 * again. */
+			 * again. Each request that waits is counted once, not
+			 * at every pass (a flood makes thousands of passes). */
 			if (c->n_membership_in_flight >= c->cfg.max_membership_inflight) {
-				c->counters[VNOC_CLIENT_CTR_inflight_limit_waits]++;
+				if (!g->waiting)
+					c->counters[VNOC_CLIENT_CTR_inflight_limit_waits]++;
+				g->waiting = true;
 				continue;
 			}
 			/* One role per JoinVpn: the VNOC's policy answers

@@ -73,6 +73,8 @@ struct vnoc_client_group {
 				 * adopt_until_ms */
 	uint8_t in_flight;
 	bool in_flight_join;
+	bool waiting;           /* due, held back by max_membership_inflight
+				 * (counted once in inflight_limit_waits) */
 	uint8_t denied;
 	enum vnoc_fault denied_reason;
 	uint64_t denied_until_ms;
