@@ -69,6 +69,28 @@ struct ivgmpd_vnoc_state {
 	uint16_t *site_lists;
 };
 
+/*
+ * A table at its bound refused something its source tells once (IGMP's
+ * group change, the group manager's role): the refusal is remembered and
+ * everything is set again once the table has room, at most once a second
+ * since each retry walks every group.
+ */
+struct ivgmpd_refused {
+	bool pending;
+	uint64_t retry_ms;
+};
+
+/* True when the caller should walk and set again now (room: free slots). */
+static inline bool
+ivgmpd_refused_retry_due(struct ivgmpd_refused *r, uint64_t now_ms, uint32_t room)
+{
+	if (!r->pending || now_ms < r->retry_ms || room == 0)
+		return false;
+	r->retry_ms = now_ms + 1000;
+	r->pending = false;
+	return true;
+}
+
 struct ivgmpd {
 	struct conf *conf;
 	const char *config_path;
@@ -104,13 +126,11 @@ struct ivgmpd {
 	struct ivgmpd_vnoc_state vnoc;      /* remote sites and SAs from the VNOC */
 	/* A group with IGMP members was refused at vpn-max-groups: set again
 	 * once the group manager has room (ivgmpd_membership.c). */
-	bool igmp_roles_refused;
-	uint64_t igmp_refused_retry_ms;
+	struct ivgmpd_refused igmp_refused;
 	struct vnoc_client *vnoc_client;    /* NULL without a vnoc-url */
 	/* A group's roles were refused at vnoc-max-groups: pushed again once
-	 * the client has room (ivgmpd_vnoc_refused_retry). */
-	bool vnoc_roles_refused;
-	uint64_t vnoc_refused_retry_ms;
+	 * the client has room (ivgmpd_vnoc.c). */
+	struct ivgmpd_refused vnoc_refused;
 	/* What was last logged of the client, so that a change is logged once. */
 	enum vnoc_client_state vnoc_logged_state;
 	char vnoc_logged_error[VNOC_CLIENT_ERROR_MAX];

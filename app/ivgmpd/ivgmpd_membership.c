@@ -94,10 +94,10 @@ on_igmp_group_changed(void *ctx, uint32_t group)
 		  scoped ? " (inside a scope boundary: no VPN role)" : "");
 	/* Refused at vpn-max-groups: IGMP tells a group's change once (a
 	 * host's periodic report changes nothing), so it is set again once
-	 * the group manager has room (igmp_refused_retry). */
+	 * the group manager has room (ivgmpd_membership_poll). */
 	if (!scoped && group_manager_input_set(d->groups, GROUP_INPUT_IGMP, group,
 					       members ? GROUP_ROLE_RECEIVER : 0, d->now_ms) < 0)
-		d->igmp_roles_refused = true;
+		d->igmp_refused.pending = true;
 	d->state_dirty = true;
 }
 
@@ -115,24 +115,13 @@ igmp_group_push_again(void *arg, uint32_t group)
 	    group_manager_roles(d->groups, group) & GROUP_ROLE_RECEIVER)
 		return true;
 	if (group_manager_room(d->groups) == 0) {
-		d->igmp_roles_refused = true;
+		d->igmp_refused.pending = true;
 		return false;
 	}
 	on_igmp_group_changed(d, group);
 	return true;
 }
 
-/* Once a second at most, and only when the group manager has room again. */
-static void
-igmp_refused_retry(struct ivgmpd *d, uint64_t now_ms)
-{
-	if (!d->igmp_roles_refused || now_ms < d->igmp_refused_retry_ms ||
-	    group_manager_room(d->groups) == 0)
-		return;
-	d->igmp_refused_retry_ms = now_ms + 1000;
-	d->igmp_roles_refused = false;
-	igmp_router_foreach_group(d->igmp, igmp_group_push_again, d);
-}
 
 const char *
 ivgmpd_roles_name(uint8_t roles)
@@ -337,7 +326,8 @@ ivgmpd_membership_poll(struct ivgmpd *d, uint64_t now_ms)
 	ivgmpd_announce_poll(d, now_ms);
 	igmp_router_tick(d->igmp, now_ms);
 	group_manager_tick(d->groups, now_ms);
-	igmp_refused_retry(d, now_ms);
+	if (ivgmpd_refused_retry_due(&d->igmp_refused, now_ms, group_manager_room(d->groups)))
+		igmp_router_foreach_group(d->igmp, igmp_group_push_again, d);
 	ivgmpd_vnoc_poll(d, now_ms);
 	if (d->state_dirty) {
 		d->state_dirty = false;

@@ -60,7 +60,7 @@ static void
 roles_set(struct ivgmpd *d, uint32_t group, uint8_t roles)
 {
 	if (vnoc_client_set_roles(d->vnoc_client, group, roles, d->now_ms) < 0)
-		d->vnoc_roles_refused = true;
+		d->vnoc_refused.pending = true;
 }
 
 static bool
@@ -83,23 +83,11 @@ roles_retry_push(void *arg, const struct group_view *view)
 	if (view->roles == 0)
 		return true;
 	if (vnoc_client_group_room(d->vnoc_client) == 0) {
-		d->vnoc_roles_refused = true;
+		d->vnoc_refused.pending = true;
 		return false;
 	}
 	roles_set(d, view->group, view->roles);
 	return true;
-}
-
-/* Once a second at most, and only when the client has room again. */
-static void
-refused_retry(struct ivgmpd *d, uint64_t now_ms)
-{
-	if (!d->vnoc_roles_refused || now_ms < d->vnoc_refused_retry_ms ||
-	    vnoc_client_group_room(d->vnoc_client) == 0)
-		return;
-	d->vnoc_refused_retry_ms = now_ms + 1000;
-	d->vnoc_roles_refused = false;
-	group_manager_foreach(d->groups, roles_retry_push, d);
 }
 
 int
@@ -189,7 +177,9 @@ ivgmpd_vnoc_poll(struct ivgmpd *d, uint64_t now_ms)
 	if (ivgmpd_vnoc_view_linger_end(d, now_ms) < 0)
 		IVGMP_LOG(ERR, vnoc, "SAs gone from the VNOC's view not dropped (out of memory); "
 			  "retrying");
-	refused_retry(d, now_ms);
+	if (ivgmpd_refused_retry_due(&d->vnoc_refused, now_ms,
+				     vnoc_client_group_room(d->vnoc_client)))
+		group_manager_foreach(d->groups, roles_retry_push, d);
 	vnoc_client_poll(d->vnoc_client, now_ms);
 	status_log(d);
 }

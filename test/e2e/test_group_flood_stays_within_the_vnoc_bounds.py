@@ -78,6 +78,7 @@ import time
 
 import rig as r
 import vpn_rig as vpn
+import wire
 
 MAX_GROUPS = 16                     # A's vnoc-max-groups
 MAX_INFLIGHT = 2                    # A's vnoc-max-inflight
@@ -117,15 +118,6 @@ class BoundedRig(vpn.VpnRig):
 # the flood: IGMPv3 reports built by hand
 # --------------------------------------------------------------------------
 
-def inet_checksum(b: bytes) -> int:
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def igmpv3_reports(src_mac: str, src_ip: str, rtype: int, groups):
     """Ethernet frames of IGMPv3 reports, RECORDS_PER_REPORT records of
     type rtype without sources each: TTL 1, TOS 0xc0, Router Alert, to
@@ -135,11 +127,11 @@ def igmpv3_reports(src_mac: str, src_ip: str, rtype: int, groups):
         chunk = groups[i:i + RECORDS_PER_REPORT]
         igmp = struct.pack("!BBHHH", 0x22, 0, 0, 0, len(chunk))
         igmp += b"".join(struct.pack("!BBH4s", rtype, 0, 0, socket.inet_aton(g)) for g in chunk)
-        igmp = igmp[:2] + struct.pack("!H", inet_checksum(igmp)) + igmp[4:]
+        igmp = igmp[:2] + struct.pack("!H", wire.internet_checksum(igmp)) + igmp[4:]
         ip = struct.pack("!BBHHHBBH4s4s", 0x46, 0xC0, 24 + len(igmp), 0, 0, 1, 2, 0,
                          socket.inet_aton(src_ip), socket.inet_aton(IGMPV3_ROUTERS))
         ip += b"\x94\x04\x00\x00"
-        ip = ip[:10] + struct.pack("!H", inet_checksum(ip)) + ip[12:]
+        ip = ip[:10] + struct.pack("!H", wire.internet_checksum(ip)) + ip[12:]
         frames.append(vpn.mac_bytes("01:00:5e:00:00:16") + vpn.mac_bytes(src_mac) +
                       b"\x08\x00" + ip + igmp)
     return frames
