@@ -106,7 +106,7 @@ bench_options_parse(int argc, char **argv, struct bench_options *o)
 		switch (c) {
 		case 'm':
 			if (strcmp(optarg, "relay") == 0)
-				return fail("--mode relay is not built yet (issue #7: relay sites)", NULL);
+				return fail("--mode relay is not built yet (issue #8: relay sites)", NULL);
 			if (strcmp(optarg, "encap") != 0 && strcmp(optarg, "decap") != 0)
 				return fail("--mode takes encap or decap", optarg);
 			o->mode = strcmp(optarg, "encap") == 0 ? BENCH_ENCAP : BENCH_DECAP;
