@@ -236,6 +236,7 @@ igmp_config_from(const struct conf *conf, struct igmp_config *cfg)
 	cfg->ssm_mask = c->ssm.mask;
 	cfg->max_groups = c->max_groups;
 	cfg->max_sources = c->max_sources;
+	cfg->max_source_records = c->max_source_records;
 	igmp_config_defaults(cfg);
 }
 

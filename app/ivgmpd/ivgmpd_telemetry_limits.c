@@ -65,6 +65,7 @@ ivgmpd_telemetry_limits(struct ivgmpd *d, const char *params __rte_unused,
 	const struct conf *conf = d->conf;
 	struct igmp_config igmp_cfg = {
 		.max_groups = conf->igmp.max_groups, .max_sources = conf->igmp.max_sources,
+		.max_source_records = conf->igmp.max_source_records,
 	};
 	struct group_usage usage = { 0 };
 	uint64_t igmp_groups = 0, sources = 0;
@@ -81,6 +82,9 @@ ivgmpd_telemetry_limits(struct ivgmpd *d, const char *params __rte_unused,
 	ret |= limit_add(data, "igmp_sources_per_group", igmp_cfg.max_sources, LIMIT_NO_USE,
 			 "igmp_source_limit_hit",
 			 igmp_router_counter(d->igmp, IGMP_CTR_source_limit_hit));
+	ret |= limit_add(data, "igmp_source_records", igmp_cfg.max_source_records,
+			 igmp_router_source_records(d->igmp), "igmp_source_records_limit_hit",
+			 igmp_router_counter(d->igmp, IGMP_CTR_source_records_limit_hit));
 	ret |= limit_add(data, "vpn_groups", conf->vpn_max_groups, usage.groups,
 			 "group_group_limit_hit",
 			 group_manager_counter(d->groups, GROUP_CTR_group_limit_hit));

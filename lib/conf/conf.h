@@ -87,6 +87,7 @@ struct conf_igmp {
 	struct conf_prefix ssm;         /* 232.0.0.0/8 unless set */
 	uint32_t max_groups;
 	uint32_t max_sources;
+	uint32_t max_source_records;    /* in all groups */
 };
 
 struct conf {

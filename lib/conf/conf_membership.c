@@ -56,7 +56,8 @@ static const char *const membership_keywords[] = {
 	"lan-address", "igmp-version", "igmp-robustness", "igmp-query-interval",
 	"igmp-query-response-interval", "igmp-last-member-interval",
 	"igmp-startup-interval", "igmp-last-member-count", "igmp-startup-count",
-	"igmp-max-groups", "igmp-max-sources", "ssm-range", "scope-boundary", "pin",
+	"igmp-max-groups", "igmp-max-sources", "igmp-max-source-records",
+	"ssm-range", "scope-boundary", "pin",
 	"source-idle-timeout", "vpn-leave-hold", "igmp-rate-limit",
 	"source-report-rate", "announce-socket", "igmp-rate-limit-per-host",
 	"source-report-rate-per-host", "vpn-max-groups", "vpn-max-sources", "announce-max",
@@ -121,6 +122,8 @@ conf_membership_parse(struct conf_cursor *cur, const char *key, const char *valu
 		return parse_count(cur, key, value, 1, 1u << 20, &igmp->max_groups);
 	if (strcmp(key, "igmp-max-sources") == 0)
 		return parse_count(cur, key, value, 1, 1u << 16, &igmp->max_sources);
+	if (strcmp(key, "igmp-max-source-records") == 0)
+		return parse_count(cur, key, value, 1, 1u << 22, &igmp->max_source_records);
 	if (strcmp(key, "ssm-range") == 0)
 		return parse_multicast_prefix(cur, key, value, &igmp->ssm);
 	if (strcmp(key, "scope-boundary") == 0) {

@@ -153,6 +153,7 @@ struct igmp_config {
 	uint32_t ssm_mask;              /* 255.0.0.0 */
 	uint32_t max_groups;            /* state bound, counted when hit; default 4096 */
 	uint32_t max_sources;           /* per group; default 256 */
+	uint32_t max_source_records;    /* in all groups; default 65536 */
 };
 
 /* Defaults of RFC 3376 section 8 for everything left 0. */
@@ -185,6 +186,7 @@ struct igmp_router_ops {
 	X(ssm_ignored)                  \
 	X(group_limit_hit)              \
 	X(source_limit_hit)             \
+	X(source_records_limit_hit)     \
 	X(querier_elections_lost)       \
 	X(querier_takeovers)
 
@@ -222,6 +224,9 @@ bool igmp_router_wants(const struct igmp_router *r, uint32_t group, uint32_t sou
 
 bool igmp_router_is_querier(const struct igmp_router *r);
 uint64_t igmp_router_counter(const struct igmp_router *r, enum igmp_counter id);
+
+/* Source records held in all groups (what max_source_records bounds). */
+uint32_t igmp_router_source_records(const struct igmp_router *r);
 
 /* A read-only view of one group, for telemetry and tests. */
 struct igmp_source_view {

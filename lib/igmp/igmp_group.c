@@ -139,7 +139,8 @@ igmp_group_source_find(const struct igmp_group *g, uint32_t addr)
 	return found ? &g->sources[i] : NULL;
 }
 
-/* A new source record, timer not running; NULL at cfg.max_sources (counted). */
+/* A new source record, timer not running; NULL at cfg.max_sources in the
+ * group or cfg.max_source_records in the router (each counted). */
 static struct igmp_source *
 igmp_group_source_add(struct igmp_router *r, struct igmp_group *g, uint32_t addr)
 {
@@ -150,6 +151,10 @@ igmp_group_source_add(struct igmp_router *r, struct igmp_group *g, uint32_t addr
 		return &g->sources[i];
 	if (g->n_sources >= r->cfg.max_sources) {
 		igmp_counter_add(r, IGMP_CTR_source_limit_hit, 1);
+		return NULL;
+	}
+	if (r->n_source_records >= r->cfg.max_source_records) {
+		igmp_counter_add(r, IGMP_CTR_source_records_limit_hit, 1);
 		return NULL;
 	}
 	if (g->n_sources == g->cap_sources) {
@@ -168,15 +173,17 @@ igmp_group_source_add(struct igmp_router *r, struct igmp_group *g, uint32_t addr
 	memset(&g->sources[i], 0, sizeof(g->sources[i]));
 	g->sources[i].addr = addr;
 	g->n_sources++;
+	r->n_source_records++;
 	g->changed = true;
 	return &g->sources[i];
 }
 
 static void
-igmp_group_source_remove_at(struct igmp_group *g, uint32_t i)
+igmp_group_source_remove_at(struct igmp_router *r, struct igmp_group *g, uint32_t i)
 {
 	memmove(&g->sources[i], &g->sources[i + 1], (g->n_sources - i - 1) * sizeof(*g->sources));
 	g->n_sources--;
+	r->n_source_records--;
 	g->changed = true;
 }
 
@@ -273,14 +280,15 @@ igmp_group_sources_timer_set(struct igmp_router *r, struct igmp_group *g,
 
 /* The table action "Delete (S)". */
 static void
-igmp_group_sources_delete(struct igmp_group *g, const uint32_t *set, uint32_t n)
+igmp_group_sources_delete(struct igmp_router *r, struct igmp_group *g, const uint32_t *set,
+			  uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		bool found;
 		uint32_t at = igmp_group_source_index(g, set[i], &found);
 
 		if (found)
-			igmp_group_source_remove_at(g, at);
+			igmp_group_source_remove_at(r, g, at);
 	}
 }
 
@@ -339,7 +347,7 @@ igmp_group_include_is_ex(struct igmp_router *r, struct igmp_group *g,
 	n_b_minus_a = igmp_set_minus(b, n_b, a, n_a, b_minus_a);
 
 	igmp_group_mode_set(g, IGMP_FILTER_EXCLUDE);
-	igmp_group_sources_delete(g, a_minus_b, n_a_minus_b);
+	igmp_group_sources_delete(r, g, a_minus_b, n_a_minus_b);
 	igmp_group_sources_timer_set(r, g, b_minus_a, n_b_minus_a, 0);
 	g->group_timer = now + igmp_router_gmi(r);
 }
@@ -380,9 +388,9 @@ igmp_group_exclude_is_ex(struct igmp_router *r, struct igmp_group *g,
 	memcpy(t, set, n_t * sizeof(*t));
 
 	n = igmp_set_minus(x, n_x, a, n_a, set);
-	igmp_group_sources_delete(g, set, n);
+	igmp_group_sources_delete(r, g, set, n);
 	n = igmp_set_minus(y, n_y, a, n_a, set);
-	igmp_group_sources_delete(g, set, n);
+	igmp_group_sources_delete(r, g, set, n);
 	igmp_group_sources_timer_set(r, g, t, n_t, now + igmp_router_gmi(r));
 	g->group_timer = now + igmp_router_gmi(r);
 }
@@ -442,7 +450,7 @@ igmp_group_include_to_ex(struct igmp_router *r, struct igmp_group *g,
 	n_a_times_b = igmp_set_times(a, n_a, b, n_b, a_times_b);
 
 	igmp_group_mode_set(g, IGMP_FILTER_EXCLUDE);
-	igmp_group_sources_delete(g, a_minus_b, n_a_minus_b);
+	igmp_group_sources_delete(r, g, a_minus_b, n_a_minus_b);
 	igmp_group_sources_timer_set(r, g, b_minus_a, n_b_minus_a, 0);
 	g->group_timer = now + igmp_router_gmi(r);
 	igmp_querier_source_query(r, g, a_times_b, n_a_times_b, now);
@@ -524,9 +532,9 @@ igmp_group_exclude_to_ex(struct igmp_router *r, struct igmp_group *g,
 	n_a_minus_x_minus_y = igmp_set_minus(set, n, x, n_x, a_minus_x_minus_y);
 
 	n = igmp_set_minus(x, n_x, a, n_a, set);
-	igmp_group_sources_delete(g, set, n);
+	igmp_group_sources_delete(r, g, set, n);
 	n = igmp_set_minus(y, n_y, a, n_a, set);
-	igmp_group_sources_delete(g, set, n);
+	igmp_group_sources_delete(r, g, set, n);
 	igmp_group_sources_timer_set(r, g, a_minus_x_minus_y, n_a_minus_x_minus_y, g->group_timer);
 	/* A-Y with the Y of the old state: the A-Y = A-X-Y + A*X sources. */
 	n = igmp_set_minus(a, n_a, y, n_y, set);
@@ -814,7 +822,7 @@ igmp_group_expire(struct igmp_router *r, struct igmp_group *g, uint64_t t)
 			continue;
 		}
 		if (g->mode == IGMP_FILTER_INCLUDE) {
-			igmp_group_source_remove_at(g, i);
+			igmp_group_source_remove_at(r, g, i);
 			continue;
 		}
 		s->timer = 0;
@@ -827,7 +835,7 @@ igmp_group_expire(struct igmp_router *r, struct igmp_group *g, uint64_t t)
 		i = 0;
 		while (i < g->n_sources) {
 			if (g->sources[i].timer == 0)
-				igmp_group_source_remove_at(g, i);
+				igmp_group_source_remove_at(r, g, i);
 			else
 				i++;
 		}

@@ -64,6 +64,7 @@ struct igmp_router {
 	uint32_t n_groups;
 	uint32_t cap_groups;
 	struct igmp_group **groups; /* ascending by address */
+	uint32_t n_source_records;  /* in all groups: cfg.max_source_records bounds it */
 
 	uint8_t *pkt;               /* one query being built */
 	uint64_t counters[IGMP_CTR_MAX];

@@ -46,6 +46,8 @@ igmp_config_defaults(struct igmp_config *cfg)
 		cfg->max_groups = 4096;
 	if (cfg->max_sources == 0)
 		cfg->max_sources = 256;
+	if (cfg->max_source_records == 0)
+		cfg->max_source_records = 65536;
 }
 
 const char *
@@ -179,7 +181,14 @@ igmp_router_group_remove(struct igmp_router *r, struct igmp_group *g)
 		return;
 	memmove(&r->groups[i], &r->groups[i + 1], (r->n_groups - i - 1) * sizeof(*r->groups));
 	r->n_groups--;
+	r->n_source_records -= g->n_sources;
 	igmp_group_free(g);
+}
+
+uint32_t
+igmp_router_source_records(const struct igmp_router *r)
+{
+	return r->n_source_records;
 }
 
 void

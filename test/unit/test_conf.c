@@ -1193,7 +1193,9 @@ test_bound_keywords_set_each_bound(void **state)
 		"vpn-max-sources 200\n"
 		"announce-max 30\n"
 		"vnoc-max-groups 40\n"
-		"vnoc-max-inflight 2\n");
+		"vnoc-max-inflight 2\n"
+		"igmp-max-source-records 5000\n");
+	assert_int_equal(conf->igmp.max_source_records, 5000);
 	assert_int_equal(conf->igmp_rate_per_host, 7);
 	assert_int_equal(conf->source_report_rate_per_host, 9);
 	assert_int_equal(conf->vpn_max_groups, 100);
@@ -1216,6 +1218,8 @@ test_refuses_bounds_of_zero_or_too_large(void **state)
 	expect_line_refusal("vnoc-max-groups 4097", "number");
 	expect_line_refusal("vnoc-max-inflight 0", "number");
 	expect_line_refusal("vnoc-max-inflight 2 3", "one value");
+	expect_line_refusal("igmp-max-source-records 0", "number");
+	expect_line_refusal("igmp-max-source-records 4194305", "number");
 }
 
 /* The soft limit of the VNOC's outbound SAs: 0 (unset) is 3/4 of the hard

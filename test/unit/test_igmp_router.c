@@ -1445,6 +1445,39 @@ test_bounds_max_sources(void **state)
 	h_free(h);
 }
 
+/* The device-wide bound on source records: the groups together hold at
+ * most max_source_records, each group still within max_sources; a record
+ * freed (its group gone) makes room again. */
+static void
+test_bounds_max_source_records_across_groups(void **state)
+{
+	struct igmp_config cfg = cfg_base();
+	struct harness *h;
+
+	(void)state;
+	cfg.max_source_records = 5;
+	h = h_new_cfg(&cfg);
+	h_rec(h, 1000, IGMP_MODE_IS_INCLUDE, G, 3, S1, S2, S3);
+	h_rec(h, 1000, IGMP_MODE_IS_INCLUDE, G2, 3, S1, S2, S3);
+	assert_int_equal(igmp_router_source_records(h->r), 5);
+	assert_int_equal(igmp_router_counter(h->r, IGMP_CTR_source_records_limit_hit), 1);
+	assert_int_equal(igmp_router_counter(h->r, IGMP_CTR_source_limit_hit), 0);
+	expect_group(h, 1000, G, IGMP_FILTER_INCLUDE, 0, 3, (struct exp_src[]){
+		{S1, GMI}, {S2, GMI}, {S3, GMI}});
+	expect_group(h, 1000, G2, IGMP_FILTER_INCLUDE, 0, 2, (struct exp_src[]){
+		{S1, GMI}, {S2, GMI}});
+	/* Both groups time out: their records are freed, and G2, asked again,
+	 * now gets all three. */
+	igmp_router_tick(h->r, 1000 + GMI);
+	assert_false(group_exists(h, G));
+	assert_false(group_exists(h, G2));
+	assert_int_equal(igmp_router_source_records(h->r), 0);
+	h_rec(h, 2000 + GMI, IGMP_MODE_IS_INCLUDE, G2, 3, S1, S2, S3);
+	assert_int_equal(igmp_router_source_records(h->r), 3);
+	assert_int_equal(igmp_router_counter(h->r, IGMP_CTR_source_records_limit_hit), 1);
+	h_free(h);
+}
+
 /* A flood past the bounds costs no memory: the tables stop growing at
  * max_groups and max_sources, they do not just count. */
 static void
@@ -1502,6 +1535,7 @@ test_config_defaults(void **state)
 	assert_int_equal(cfg.ssm_mask, ip4(255, 0, 0, 0));
 	assert_int_equal(cfg.max_groups, 4096);
 	assert_int_equal(cfg.max_sources, 256);
+	assert_int_equal(cfg.max_source_records, 65536);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.robustness = 3;
@@ -1667,6 +1701,7 @@ main(void)
 		cmocka_unit_test(test_group_changed_not_on_refresh),
 		cmocka_unit_test(test_bounds_max_groups),
 		cmocka_unit_test(test_bounds_max_sources),
+		cmocka_unit_test(test_bounds_max_source_records_across_groups),
 		cmocka_unit_test(test_igmp_bounds_stop_allocation_not_just_counting),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_counters_and_names),
