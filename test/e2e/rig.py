@@ -964,7 +964,14 @@ class Checker:
         self.passed = 0
         self.failures: List[str] = []
         self.bugs: List[str] = []
+        self.inconclusive_why: Optional[str] = None
         print("== %s" % name)
+
+    def inconclusive(self, why: str) -> None:
+        """What the test measures could not be judged on this run (the
+        machine, not the device, decided it): skipped, unless a check that
+        could be judged failed."""
+        self.inconclusive_why = why
 
     def section(self, title: str) -> None:
         print("-- %s" % title)
@@ -1000,6 +1007,9 @@ class Checker:
         print("== %s: %d passed, %d failed" % (self.name, self.passed, len(self.failures)))
         for bug in sorted(set(self.bugs)):
             print("   known ivgmpd bug: %s" % bug)
+        if not self.failures and self.inconclusive_why:
+            print("== %s: skipped, inconclusive: %s" % (self.name, self.inconclusive_why))
+            return SKIP
         return 1 if self.failures else 0
 
 

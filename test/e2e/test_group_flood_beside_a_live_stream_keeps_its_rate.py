@@ -57,8 +57,11 @@ process gets of the shared CPU (about 20,000-26,000 frames/s here; about
 86,000 with a CPU of its own). If something outside the test keeps A's
 worker off its CPU (compilers and tests of other users of the machine
 were seen there), the stream can lose datagrams in that ring: the test
-measures how long A's worker was on its CPU and notes it below
-WORKER_CPU_SHARE.
+measures how long A's worker was on its CPU: below WORKER_CPU_SHARE of the
+flood window, the loss and rate checks are printed but not judged, and the
+test ends skipped as inconclusive (meson's SKIP) unless another check
+failed. Seen once: CI's AddressSanitizer pass while a compiler ran beside
+it, the worker on its CPU 21 % of the flood, 253 datagrams lost in the ring.
 
 Under AddressSanitizer (IVGMP_SANITIZE=1, test/sanitize.sh) nothing is
 scaled: the worker is slower per frame but idle most of the flood.
@@ -369,6 +372,26 @@ class WorkerOwnsACpuVpnRig(vpn.VpnRig):
         self.by_id["B"].device.lcores = "0@%d,1@%d" % (first, first)
 
 
+class NotJudged:
+    """Stands in for the Checker where a verdict needs A's worker on its CPU
+    and the machine did not give it: prints what it saw, judges nothing."""
+
+    def __init__(self, chk: r.Checker, why: str):
+        self.chk = chk
+        self.why = why
+
+    def measured(self, what: str, value, unit: str = "") -> None:
+        self.chk.measured(what, value, unit)
+
+    def check(self, ok: bool, what: str, detail: str = "", bug=None) -> bool:
+        print("  --    %s%s (not judged: %s)" % (what, "" if ok else ": no, " + detail,
+                                                  self.why))
+        return ok
+
+    def equal(self, got, want, what: str, bug=None) -> bool:
+        return self.check(got == want, "%s == %r" % (what, want), "got %r" % (got,))
+
+
 def test(rig, chk, args):
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
@@ -429,16 +452,20 @@ def test(rig, chk, args):
                      "rx_packets / the difference (lost in its af_packet ring, +- the frames "
                      "between two readings)", "%d / %d / %d"
                      % (to_device, rx_device, to_device - rx_device))
+        starved = None
         if sched_before and sched_after:
             run_ns, wait_ns, slices = (y - x for x, y in zip(sched_before, sched_after))
             # A's worker polls without pause: what else ran on its CPU (other
             # work on the machine, kernel threads) kept it from its ring.
             if run_ns / 1e9 < WORKER_CPU_SHARE * flood_s:
-                # Not a verdict on the device, but the first place to look
-                # when the stream lost datagrams below.
-                print("  NOTE  A's worker was on its CPU only %.0f %% of the flood (less than "
-                      "%.0f %%): other work on this machine kept it from its af_packet ring"
-                      % (100 * run_ns / 1e9 / flood_s, 100 * WORKER_CPU_SHARE))
+                # The machine, not the device, decided how much of the
+                # flood's window the worker could read its ring: the loss
+                # and rate checks below are printed, not judged, and the
+                # test ends skipped (inconclusive) if nothing else failed.
+                starved = ("A's worker was on its CPU only %.0f %% of the flood (less than "
+                           "%.0f %%): other work on this machine kept it from its af_packet "
+                           "ring" % (100 * run_ns / 1e9 / flood_s, 100 * WORKER_CPU_SHARE))
+                print("  NOTE  " + starved)
             others = (cpu_after[0] - cpu_before[0]) - run_ns / 1e9
             stolen = cpu_after[1] - cpu_before[1]
             chk.measured("flood window: A's worker thread on CPU %d / waiting for it (run "
@@ -458,6 +485,7 @@ def test(rig, chk, args):
         chk.check(flood_fps >= 10000, "the flood ran: %.0f frames/s (at least 10,000)"
                   % flood_fps)
 
+        judge = chk if starved is None else NotJudged(chk, "A's worker starved of its CPU")
         chk.section("2. B's host: every datagram of each window, in order, at the same rate")
         lb = listeners["B"]
         got = {}
@@ -471,20 +499,20 @@ def test(rig, chk, args):
         windows = [Window(n, stream, got, t0, t1) for n, (t0, t1) in zip(WINDOWS, bounds)]
         lo, hi = windows[0].seqs[0], windows[-1].seqs[-1]
         delivery = vpn.Delivery(stream, lb, window=(lo, hi - lo + 1))
-        delivery.check(chk, "B's host, datagrams %d..%d (the three windows)" % (lo, hi))
+        delivery.check(judge, "B's host, datagrams %d..%d (the three windows)" % (lo, hi))
         for w in windows:
             print("    " + w.line())
-            chk.equal(w.missing, [], "%s: datagrams sent then that B's host did not get"
-                      % w.name)
-            chk.check(abs(w.recv_rate - w.sent_rate) <= RATE_TOLERANCE * w.sent_rate,
-                      "%s: B's receive rate %.1f/s is its send rate %.1f/s within %.0f %%"
-                      % (w.name, w.recv_rate, w.sent_rate, 100 * RATE_TOLERANCE))
+            judge.equal(w.missing, [], "%s: datagrams sent then that B's host did not get"
+                        % w.name)
+            judge.check(abs(w.recv_rate - w.sent_rate) <= RATE_TOLERANCE * w.sent_rate,
+                        "%s: B's receive rate %.1f/s is its send rate %.1f/s within %.0f %%"
+                        % (w.name, w.recv_rate, w.sent_rate, 100 * RATE_TOLERANCE))
         calm_rate = (windows[0].recv_rate + windows[2].recv_rate) / 2
         flood_w = windows[1]
-        chk.check(abs(flood_w.recv_rate - calm_rate) <= RATE_TOLERANCE * RATE,
-                  "flood window's receive rate %.1f/s is the calm windows' %.1f/s within "
-                  "%.0f %% of %.0f/s" % (flood_w.recv_rate, calm_rate, 100 * RATE_TOLERANCE,
-                                         RATE))
+        judge.check(abs(flood_w.recv_rate - calm_rate) <= RATE_TOLERANCE * RATE,
+                    "flood window's receive rate %.1f/s is the calm windows' %.1f/s within "
+                    "%.0f %% of %.0f/s" % (flood_w.recv_rate, calm_rate, 100 * RATE_TOLERANCE,
+                                           RATE))
 
         chk.section("3. A's ESP copies to B, opened with vnocd's key, by window")
         keys = {int(x[0]): (bytes.fromhex(x[1]), bytes.fromhex(x[2])) for x in vr.vnoc.sql(
@@ -503,9 +531,9 @@ def test(rig, chk, args):
             w.esp_twice = sum(1 for q in w.seqs if per_seq.get(q, 0) > 1)
         chk.measured("ESP A -> B opened, by window (%s)" % " / ".join(WINDOWS),
                      " / ".join("%d of %d sent" % (w.esp, len(w.seqs)) for w in windows))
-        chk.equal((flood_w.esp, flood_w.esp_twice), (len(flood_w.seqs), 0),
-                  "flood window: (ESP A -> B, datagrams in two of them) == (datagrams A's "
-                  "host sent then, 0)")
+        judge.equal((flood_w.esp, flood_w.esp_twice), (len(flood_w.seqs), 0),
+                    "flood window: (ESP A -> B, datagrams in two of them) == (datagrams A's "
+                    "host sent then, 0)")
         for w in (windows[0], windows[2]):
             chk.equal(w.esp, len(w.seqs), "%s: ESP A -> B == datagrams sent" % w.name)
         others = [f for f in wan if not (f.proto == 50 and f.src == a.wan_address and
@@ -555,6 +583,8 @@ def test(rig, chk, args):
                flood_w.esp, len(flood_w.seqs), rose["lan_igmp_host_rate_limited"],
                rose["lan_igmp_rate_limited"], rose["source_reports_rate_limited"],
                rose["lan_drop_no_group"]))
+        if starved is not None:
+            chk.inconclusive(starved)
 
 
 if __name__ == "__main__":
