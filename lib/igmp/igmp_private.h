@@ -13,9 +13,10 @@
  *
  * State is bounded: at most cfg.max_groups groups (a sorted array of pointers,
  * binary search, ascending address order for deterministic iteration) and at
- * most cfg.max_sources sources per group (a sorted array inside the group).
- * Hitting a bound is counted (group_limit_hit, source_limit_hit) and the
- * record, or the source, is not taken.
+ * most cfg.max_sources sources per group (a sorted array inside the group),
+ * at most cfg.max_source_records sources in all groups together. Hitting a
+ * bound is counted (group_limit_hit, source_limit_hit,
+ * source_records_limit_hit) and the record, or the source, is not taken.
  */
 
 #include <arpa/inet.h>

@@ -8,9 +8,10 @@
  * bytes each, and time steps. Every packet goes through igmp_msg_parse and,
  * when accepted, into igmp_router_receive; time steps go to
  * igmp_router_tick. After each event the router's state is checked against
- * what igmp_private.h promises: the bounds of cfg.max_groups and
- * cfg.max_sources, sorted tables, the timers of each filter mode (RFC 3376
- * 6.2.1, 6.2.2), and every query we send must be one our own parser takes.
+ * what igmp_private.h promises: the bounds of cfg.max_groups,
+ * cfg.max_sources and cfg.max_source_records, sorted tables, the timers of
+ * each filter mode (RFC 3376 6.2.1, 6.2.2), and every query we send must be
+ * one our own parser takes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,8 @@ fuzz_group_check(const struct igmp_router *r, const struct igmp_group *g, uint64
 static void
 fuzz_router_check(struct igmp_router *r, uint64_t now)
 {
+	uint64_t records = 0;
+
 	igmp_router_tick(r, now);
 	if (igmp_router_next_deadline(r) <= now)
 		abort();
@@ -278,7 +281,11 @@ fuzz_router_check(struct igmp_router *r, uint64_t now)
 		    igmp_addr_cmp(r->groups[i]->addr, r->groups[i + 1]->addr) >= 0)
 			abort();
 		fuzz_group_check(r, r->groups[i], now);
+		records += r->groups[i]->n_sources;
 	}
+	/* The device-wide count is the groups' sum, within its bound. */
+	if (records != r->n_source_records || records > r->cfg.max_source_records)
+		abort();
 }
 
 /* The read side: igmp_router_wants agrees with the view (RFC 3376 6.3). */
@@ -332,6 +339,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Small bounds, so that the fuzzer reaches them. */
 	cfg.max_groups = 1 + (b0 & 7);
 	cfg.max_sources = 1 + (b1 & 7);
+	/* Bits 3-6: the device-wide bound, often below groups x sources. */
+	cfg.max_source_records = 1 + ((b1 >> 3) & 15) * 4;
 	cfg.query_version = (b0 & 8) ? 2 : 3;
 	cfg.robustness = (uint8_t)(1 + ((b0 >> 4) & 3));
 	if (b1 & 0x80) {
