@@ -15,8 +15,8 @@ loss from a file; this one is live, in time, on the e2e rig.
   1. B's host gets A's stream; then three windows of WINDOW_S seconds each:
      calm, flood, calm. During the flood window A's h2 sends, as fast as one
      Python process can (prebuilt frames, send() in a tight loop, in a
-     process of its own so that the stream's and listener's threads keep
-     the interpreter), one frame in two an IGMPv3 report of RECORDS
+     program of its own that stops itself after WINDOW_S: FLOOD_PROGRAM),
+     one frame in two an IGMPv3 report of RECORDS
      CHANGE_TO_EXCLUDE({}) records (REPORTS distinct reports: REPORTS x
      RECORDS distinct groups) from one of FLOOD_HOSTS LAN addresses and
      MACs, the other a UDP datagram to a random group from a random source
@@ -67,11 +67,11 @@ Under AddressSanitizer (IVGMP_SANITIZE=1, test/sanitize.sh) nothing is
 scaled: the worker is slower per frame but idle most of the flood.
 """
 
-import multiprocessing
 import os
 import random
 import socket
 import struct
+import subprocess
 import time
 
 import rig as r
@@ -99,8 +99,6 @@ RATE_TOLERANCE = 0.05
 # from its ring by something else on the machine: the test says so.
 WORKER_CPU_SHARE = 0.9
 
-SOL_PACKET = 263                # linux/socket.h
-PACKET_QDISC_BYPASS = 20        # linux/if_packet.h
 
 
 # --------------------------------------------------------------------------
@@ -173,62 +171,72 @@ def flood_frames(rng, subnet: str):
     return frames, len(groups)
 
 
-def flood_process(sock, frames, stop, result) -> None:
-    """The flooder, in a process of its own: send the prebuilt frames in a
-    tight loop until stop; result gets (frames sent, send errors, monotonic
-    start, monotonic end). CLOCK_MONOTONIC is the machine's, the same as
-    the test's."""
-    # The test may be killed: the flooder must not outlive it.
-    r._die_with_parent()
-    chunks = [frames[i:i + 256] for i in range(0, len(frames), 256)]
-    send = sock.send
-    sent = errors = 0
-    start = time.monotonic()
-    while not stop.is_set():
-        for chunk in chunks:
-            for f in chunk:
-                try:
-                    send(f)
-                except OSError:
-                    errors += 1
-            sent += len(chunk)
-            if stop.is_set():
-                break
-    result.put((sent - errors, errors, start, time.monotonic()))
+# The flooder: a program of its own (exec'd in h2's namespace, not a fork
+# of this test, whose threads may hold locks at the fork: a forked flooder
+# once hung a CI run for two minutes before it sent a frame). It sends the
+# frames of FRAMES_FILE (4-byte length, then the frame) in a tight loop for
+# DURATION seconds, then prints frames sent, send errors and its monotonic
+# start and end (CLOCK_MONOTONIC is the machine's, the same as the test's).
+FLOOD_PROGRAM = r"""
+import socket, struct, sys, time
+path, ifname, duration = sys.argv[1], sys.argv[2], float(sys.argv[3])
+data = open(path, "rb").read()
+frames, at = [], 0
+while at < len(data):
+    (n,) = struct.unpack_from("!I", data, at)
+    frames.append(data[at + 4:at + 4 + n])
+    at += 4 + n
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+sock.bind((ifname, 0))
+sock.setsockopt(263, 20, 1)     # SOL_PACKET, PACKET_QDISC_BYPASS: no qdisc
+send, sent, errors = sock.send, 0, 0
+start = time.monotonic()
+end = start + duration
+while time.monotonic() < end:
+    for f in frames:
+        try:
+            send(f)
+        except OSError:
+            errors += 1
+        sent += 1
+        if sent % 256 == 0 and time.monotonic() >= end:
+            break
+print(sent - errors, errors, repr(start), repr(time.monotonic()), flush=True)
+"""
 
 
 class Flooder:
-    """A's h2 flooding the LAN from a raw AF_PACKET socket (opened in h2's
-    namespace, bound to its veth), in a forked process."""
+    """A's h2 flooding the LAN from a raw AF_PACKET socket on its veth, for
+    a fixed time, in a program of its own (FLOOD_PROGRAM)."""
 
-    def __init__(self, host: r.Host, frames):
+    def __init__(self, rig: r.Rig, host: r.Host, frames):
         self.host = host
-        self.frames = frames
-        self.sock = host.ns.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-        self.sock.bind((host.ifname, 0))
-        # Straight to the veth: no qdisc between the flooder and the wire.
-        self.sock.setsockopt(SOL_PACKET, PACKET_QDISC_BYPASS, 1)
-        ctx = multiprocessing.get_context("fork")
-        self.stop_event = ctx.Event()
-        self.result_queue = ctx.Queue()
-        self.proc = ctx.Process(target=flood_process, daemon=True,
-                                args=(self.sock, frames, self.stop_event, self.result_queue))
+        self.path = rig.path("flood-frames.bin")
+        with open(self.path, "wb") as f:
+            for frame in frames:
+                f.write(struct.pack("!I", len(frame)) + frame)
+        self.proc = None
         self.result = None
 
-    def start(self) -> "Flooder":
-        self.proc.start()
+    def start(self, duration: float) -> "Flooder":
+        self.proc = self.host.ns.spawn(["/usr/bin/python3", "-c", FLOOD_PROGRAM, self.path,
+                                        self.host.ifname, "%.3f" % duration],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True)
         return self
 
-    def stop(self):
+    def wait(self, timeout: float):
         """(frames sent, send errors, monotonic start, monotonic end)."""
-        self.stop_event.set()
         try:
-            self.result = self.result_queue.get(timeout=10)
-        finally:
-            self.proc.join(5)
-            if self.proc.is_alive():
-                self.proc.kill()
-            self.sock.close()
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise r.RigError("the flooder did not end within %.0f s" % timeout)
+        fields = out.split()
+        if self.proc.returncode != 0 or len(fields) != 4:
+            raise r.RigError("the flooder failed (exit %s): %s %s"
+                             % (self.proc.returncode, out.strip(), err.strip()[-400:]))
+        self.result = (int(fields[0]), int(fields[1]), float(fields[2]), float(fields[3]))
         return self.result
 
 
@@ -419,7 +427,7 @@ def test(rig, chk, args):
         if not chk.check(ok, "B's host gets A's stream", "A %s" % a.summary()):
             return
         time.sleep(0.5)                         # past the join: a steady stream
-        flooder = Flooder(flooder_host, frames)
+        flooder = Flooder(rig, flooder_host, frames)
         dev_port = a.lan.lan_port_if            # the bridge port facing A's device
         time.sleep(WINDOW_S)
         a_pid = a.device.proc.pid
@@ -428,9 +436,8 @@ def test(rig, chk, args):
         port_before = port_counters(a.lan.lan_ns, dev_port)
         sched_before = schedstat(a_pid, a_worker) if a_worker else None
         cpu_before = cpu_times_s(cpus[-1])
-        flooder.start()
-        time.sleep(WINDOW_S)
-        sent_frames, send_errors, t_flood, t_flood_end = flooder.stop()
+        flooder.start(WINDOW_S)
+        sent_frames, send_errors, t_flood, t_flood_end = flooder.wait(WINDOW_S + 30)
         sched_after = schedstat(a_pid, a_worker) if a_worker else None
         cpu_after = cpu_times_s(cpus[-1])
         port_after = port_counters(a.lan.lan_ns, dev_port)
@@ -509,10 +516,20 @@ def test(rig, chk, args):
                         % (w.name, w.recv_rate, w.sent_rate, 100 * RATE_TOLERANCE))
         calm_rate = (windows[0].recv_rate + windows[2].recv_rate) / 2
         flood_w = windows[1]
-        judge.check(abs(flood_w.recv_rate - calm_rate) <= RATE_TOLERANCE * RATE,
-                    "flood window's receive rate %.1f/s is the calm windows' %.1f/s within "
-                    "%.0f %% of %.0f/s" % (flood_w.recv_rate, calm_rate, 100 * RATE_TOLERANCE,
-                                           RATE))
+        # The stream's sender shares its CPU with the flooder: if it could
+        # not keep its rate, the flood window cannot be held to the calm
+        # ones (what it did send is still judged above).
+        rate_judge = judge
+        if flood_w.sent_rate < (1 - RATE_TOLERANCE) * RATE:
+            slow = ("A's host sent only %.1f/s during the flood (the flooder shares its CPU)"
+                    % flood_w.sent_rate)
+            print("  NOTE  " + slow)
+            rate_judge = NotJudged(chk, "the stream's sender was slowed")
+            starved = starved or slow
+        rate_judge.check(abs(flood_w.recv_rate - calm_rate) <= RATE_TOLERANCE * RATE,
+                         "flood window's receive rate %.1f/s is the calm windows' %.1f/s "
+                         "within %.0f %% of %.0f/s"
+                         % (flood_w.recv_rate, calm_rate, 100 * RATE_TOLERANCE, RATE))
 
         chk.section("3. A's ESP copies to B, opened with vnocd's key, by window")
         keys = {int(x[0]): (bytes.fromhex(x[1]), bytes.fromhex(x[2])) for x in vr.vnoc.sql(
