@@ -18,7 +18,7 @@ PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libxml2-dev libcmocka-dev libpcap-dev
 	libmicrohttpd-dev libcurl4-gnutls-dev libsqlite3-dev libgnutls28-dev
 	openssl sqlite3 libxml2-utils python3-zeep
-	tshark tcpdump python3-scapy python3-cryptography iproute2 ethtool
+	tshark tcpdump python3-scapy python3-cryptography iproute2 ethtool igmpproxy
 )
 
 # What the hostile-input runs add: libFuzzer comes with clang.
