@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "esp/esp.h"
 #include "pkt/pkt.h"
 
@@ -29,11 +30,6 @@
 #define FUZZ_FRAME_MAX (FUZZ_OUTER_LEN + FUZZ_ESP_MAX + 64)
 
 static IMB_MGR *mgr;
-
-struct fuzz_input {
-	const uint8_t *p;
-	size_t left;
-};
 
 /* One packet and what it was made from. */
 struct fuzz_packet {
@@ -56,15 +52,6 @@ struct fuzz_model {
 	uint32_t n_seen;
 	uint64_t seen[FUZZ_SEEN_MAX];
 };
-
-static uint8_t
-fuzz_byte(struct fuzz_input *in)
-{
-	if (in->left == 0)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static bool
 fuzz_model_seen(const struct fuzz_model *m, uint64_t seq)

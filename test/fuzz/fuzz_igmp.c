@@ -16,26 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "igmp/igmp_private.h"
 #include "pkt/pkt.h"
 
 #define FUZZ_MY_ADDR   0x0500000au      /* 10.0.0.5, network order */
 #define FUZZ_PKT_MAX   1600
 #define FUZZ_IP_HDR    24               /* with Router Alert */
-
-struct fuzz_input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t
-fuzz_byte(struct fuzz_input *in)
-{
-	if (in->left == 0)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static uint32_t
 fuzz_addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
